@@ -1,0 +1,71 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// mqtt-discovery takes no third-party Swift packages: the codec, client, protobuf, CLI parsing and
+// logging are our own. C libraries come from Debian through `systemLibrary` targets.
+
+let package = Package(
+    name: "mqtt-discovery",
+    products: [
+        .executable(name: "mqtt-discovery", targets: ["mqtt-discovery"]),
+    ],
+    targets: [
+        // MARK: - C: system libraries and shims (the bottom layer)
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(
+            name: "CShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+
+        // MARK: - Pure wire codecs (no I/O, no Foundation)
+        .target(name: "MQTTCodec"),
+
+        // MARK: - Command-line support
+        .target(name: "ArgumentParsing"),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "mqtt-discovery",
+            dependencies: ["MQTTCodec", "ArgumentParsing"]
+        ),
+        .executableTarget(
+            name: "mqtt-discovery-bench",
+            dependencies: ["MQTTCodec", "ArgumentParsing"],
+            path: "Sources/Benchmarks"
+        ),
+        .executableTarget(
+            name: "mqtt-codec-fuzzer",
+            dependencies: ["MQTTCodec"],
+            path: "Sources/MQTTCodecFuzzer"
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
+        .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
+        .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["mqtt-discovery"]),
+    ]
+)
+
+// One set of language settings for every Swift target: Swift 6 language mode with complete
+// concurrency checking (the tools version's default), the upcoming features we build against, and
+// warnings as errors.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .treatAllWarnings(as: .error),
+]
+
+for target in package.targets where target.type != .system && target.name != "CShims" {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}

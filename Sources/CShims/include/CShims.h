@@ -1,0 +1,18 @@
+// The few Linux calls Swift cannot make directly: GNU-only functions (hidden unless _GNU_SOURCE
+// is defined when the header is read) and structures that only exist under it. Every symbol is
+// prefixed `cshims_` so it cannot clash with libc.
+#pragma once
+
+#include <sys/types.h>
+
+/// `accept4(2)` with SOCK_NONBLOCK | SOCK_CLOEXEC, so an accepted socket is never inherited by a
+/// child process and never blocks the event loop. Returns the new descriptor or -1 with errno set.
+int cshims_accept_nonblocking(int listener);
+
+/// The process, user and group of the peer of a connected Unix socket (`SO_PEERCRED`; the
+/// `struct ucred` it fills is GNU-only). Returns 0, or -1 with errno set.
+int cshims_peer_credentials(int socket, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// Names the calling thread as `ps -L` and debuggers show it (`pthread_setname_np`, GNU-only).
+/// Names longer than 15 bytes are truncated. Returns 0 or an error number.
+int cshims_set_thread_name(const char *name);

@@ -1,0 +1,176 @@
+/// Turns a byte stream into packets, however the stream is cut into reads.
+///
+/// Feed it each read with ``append(_:)`` and call ``next()`` until it returns `nil`. A packet split
+/// across reads at any byte, or many packets in one read, decode the same. Packets that lie wholly
+/// inside one appended array are decoded in place and their PUBLISH payloads are slices of that
+/// array: no byte is copied. Only a packet that straddles two reads is gathered into a buffer of
+/// its own.
+///
+/// Memory stays bounded: the size in a packet's fixed header is checked against
+/// ``maximumPacketSize`` before any of its body is buffered, and an oversized packet is skipped
+/// as it arrives, never stored.
+///
+/// After an error in a packet's body, or an oversized packet, the decoder resumes at the next
+/// packet. After an error in a fixed header (a reserved type, wrong flags, a remaining length
+/// longer than four bytes) the stream cannot be resynchronised: the decoder drops what it holds
+/// and throws the same error from then on. Either way the specification asks the receiver to
+/// close the connection (MQTT 5.0 §4.13); the choice is the caller's.
+public struct PacketDecoder: Sendable {
+    /// 268,435,460 bytes: the largest packet the protocol can express (a one-byte type, a four-byte
+    /// remaining length, and 268,435,455 bytes after them).
+    public static let protocolMaximumPacketSize = 1 + 4 + Int(VariableByteInteger.maximum)
+
+    /// The version whose rules apply. Decoding a CONNECT switches it to that packet's version, so a
+    /// server-side decoder follows the client.
+    public var version: ProtocolVersion
+    /// Packets larger than this, fixed header included, are refused (MQTT 5.0 Maximum Packet Size).
+    public var maximumPacketSize: Int
+
+    /// The array packets are being decoded from in place, and how far it has been read.
+    private var storage: [UInt8] = []
+    private var readIndex = 0
+    /// The start of a packet that continues beyond `storage`.
+    private var pending: [UInt8] = []
+    /// Bytes of an oversized packet still to be skipped.
+    private var discarding = 0
+    /// Set once the stream cannot be resynchronised.
+    private var failure: MQTTCodecError?
+
+    /// A decoder for a stream of `version` packets of at most `maximumPacketSize` bytes.
+    public init(version: ProtocolVersion = .v5, maximumPacketSize: Int = Self.protocolMaximumPacketSize) {
+        self.version = version
+        self.maximumPacketSize = maximumPacketSize
+    }
+
+    /// The bytes held but not yet decoded.
+    public var bufferedByteCount: Int {
+        storage.count - readIndex + pending.count
+    }
+
+    /// Adds bytes read from the stream. Passing an array the caller no longer needs lets packets
+    /// be decoded from it in place.
+    public mutating func append(_ bytes: [UInt8]) {
+        guard failure == nil, !bytes.isEmpty else { return }
+        if readIndex == storage.count {
+            storage = bytes
+        } else {
+            storage = Array(storage[readIndex...]) + bytes
+        }
+        readIndex = 0
+    }
+
+    /// Adds bytes read from the stream, copying them.
+    public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
+        append(Array(bytes))
+    }
+
+    /// The next complete packet, or `nil` when more bytes are needed.
+    ///
+    /// - Throws: ``MQTTCodecError`` for a packet that breaks the specification.
+    public mutating func next() throws(MQTTCodecError) -> Packet? {
+        if let failure { throw failure }
+        defer {
+            // Let go of a fully read array; payload slices keep what they need of it.
+            if readIndex == storage.count && !storage.isEmpty {
+                storage = []
+                readIndex = 0
+            }
+        }
+        if discarding > 0 {
+            let skipped = min(discarding, storage.count - readIndex)
+            readIndex += skipped
+            discarding -= skipped
+            if discarding > 0 { return nil }
+        }
+        if !pending.isEmpty {
+            return try completePending()
+        }
+        guard readIndex < storage.count else { return nil }
+
+        let header = try parseHeader(in: storage, from: readIndex)
+        guard let header else {
+            moveRestToPending(capacity: 5)
+            return nil
+        }
+        do {
+            try header.check(maximumPacketSize: maximumPacketSize, version: version)
+        } catch {
+            discarding = header.totalLength
+            let skipped = min(discarding, storage.count - readIndex)
+            readIndex += skipped
+            discarding -= skipped
+            throw error
+        }
+        guard header.totalLength <= storage.count - readIndex else {
+            moveRestToPending(capacity: header.totalLength)
+            return nil
+        }
+        let start = readIndex
+        readIndex += header.totalLength
+        return try decode(header, from: storage, at: start)
+    }
+
+    /// Adds bytes from `storage` to the straddling packet in `pending` and decodes it once whole.
+    private mutating func completePending() throws(MQTTCodecError) -> Packet? {
+        // The header is at most five bytes: take them one at a time so no byte of the next packet
+        // is taken by mistake.
+        var header = try parseHeader(in: pending, from: 0)
+        while header == nil {
+            guard readIndex < storage.count else { return nil }
+            pending.append(storage[readIndex])
+            readIndex += 1
+            header = try parseHeader(in: pending, from: 0)
+        }
+        guard let header else { return nil }
+        do {
+            try header.check(maximumPacketSize: maximumPacketSize, version: version)
+        } catch {
+            discarding = header.totalLength - pending.count
+            pending = []
+            throw error
+        }
+        let wanted = min(header.totalLength - pending.count, storage.count - readIndex)
+        if wanted > 0 {
+            pending.reserveCapacity(header.totalLength)
+            pending.append(contentsOf: storage[readIndex..<(readIndex + wanted)])
+            readIndex += wanted
+        }
+        guard pending.count == header.totalLength else { return nil }
+        let bytes = pending
+        pending = []
+        return try decode(header, from: bytes, at: 0)
+    }
+
+    private mutating func moveRestToPending(capacity: Int) {
+        pending.reserveCapacity(capacity)
+        pending.append(contentsOf: storage[readIndex...])
+        readIndex = storage.count
+    }
+
+    /// The fixed header at `bytes[start...]`, `nil` if incomplete. An error here is final.
+    private mutating func parseHeader(in bytes: [UInt8], from start: Int) throws(MQTTCodecError) -> FixedHeader? {
+        let version = self.version
+        do {
+            let parse = try bytes.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) in
+                try FixedHeader.parse(buffer, from: start, to: buffer.count, version: version)
+            }
+            guard case .header(let header) = parse else { return nil }
+            return header
+        } catch {
+            failure = error
+            storage = []
+            readIndex = 0
+            pending = []
+            throw error
+        }
+    }
+
+    private mutating func decode(_ header: FixedHeader, from bytes: [UInt8], at start: Int) throws(MQTTCodecError) -> Packet {
+        let body = (start + header.length)..<(start + header.totalLength)
+        let packet = try Packet.decode(header, from: bytes, body: body, version: version)
+        if case .connect(let connect) = packet {
+            version = connect.protocolVersion
+        }
+        return packet
+    }
+}

@@ -1,0 +1,173 @@
+/// PUBLISH: an application message (MQTT 3.1.1 §3.3, MQTT 5.0 §3.3).
+///
+/// A decoded payload is a slice of the buffer the packet was read from, so no bytes are copied.
+public struct PublishPacket: Hashable, Sendable {
+    /// The topic. Under MQTT 5.0 it may be empty when a topic alias stands for it.
+    public var topicName: String
+    /// The application payload.
+    public var payload: ArraySlice<UInt8>
+    /// The quality of service.
+    public var qos: QoS
+    /// Whether the server should retain the message (or, when received, that it was retained).
+    public var retain: Bool
+    /// Whether this is a re-delivery of an earlier attempt (the DUP flag).
+    public var duplicate: Bool
+    /// The packet identifier: present exactly when `qos` is above 0.
+    public var packetIdentifier: UInt16?
+    /// PUBLISH properties (MQTT 5.0).
+    public var properties: PublishProperties
+
+    /// A PUBLISH.
+    public init(
+        topicName: String,
+        payload: ArraySlice<UInt8> = [],
+        qos: QoS = .atMostOnce,
+        retain: Bool = false,
+        duplicate: Bool = false,
+        packetIdentifier: UInt16? = nil,
+        properties: PublishProperties = PublishProperties()
+    ) {
+        self.topicName = topicName
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+        self.duplicate = duplicate
+        self.packetIdentifier = packetIdentifier
+        self.properties = properties
+    }
+
+    // Fixed header flag bits (MQTT 5.0 §3.3.1).
+    enum Flags {
+        static let retain: UInt8 = 0x01
+        static let qosShift: UInt8 = 1
+        static let duplicate: UInt8 = 0x08
+    }
+
+    /// The fixed header flags: DUP, QoS and RETAIN.
+    var fixedHeaderFlags: UInt8 {
+        (duplicate ? Flags.duplicate : 0) | qos.rawValue << Flags.qosShift | (retain ? Flags.retain : 0)
+    }
+}
+
+extension PublishPacket {
+    /// Reads the body; `flags` were already checked by ``FixedHeader``.
+    init(from reader: inout PacketReader, flags: UInt8) throws(MQTTCodecError) {
+        let qos = QoS(rawValue: (flags >> Flags.qosShift) & 0x03) ?? .atMostOnce
+        // MQTT 5.0 allows an empty topic name when a Topic Alias carries the topic.
+        let topicName = try reader.readTopicName(.topicName, rule: .topicNameWildcards, allowEmpty: reader.version == .v5)
+        let packetIdentifier = qos == .atMostOnce ? nil : try reader.readPacketIdentifier()
+        var properties = PublishProperties()
+        if reader.version == .v5 {
+            properties = try reader.readProperties(PublishProperties.self, .packet(.publish))
+            if topicName.isEmpty && properties.topicAlias == nil {
+                throw reader.error(.emptyTopic, .topicName, rule: .topicAliasOrTopic)
+            }
+        }
+        self.init(
+            topicName: topicName,
+            payload: reader.readRest(),
+            qos: qos,
+            retain: flags & Flags.retain != 0,
+            duplicate: flags & Flags.duplicate != 0,
+            packetIdentifier: packetIdentifier,
+            properties: properties
+        )
+    }
+
+    func write<Sink: ByteSink>(to writer: inout PacketWriter<Sink>) throws(MQTTCodecError) {
+        if duplicate && qos == .atMostOnce {
+            throw writer.error(.duplicateFlagWithQoS0, .dup, rule: .publishDUP)
+        }
+        let allowEmpty = writer.version == .v5 && properties.topicAlias != nil
+        try writer.writeTopicName(
+            topicName,
+            .topicName,
+            rule: allowEmpty ? .topicAliasOrTopic : .topicNameWildcards,
+            allowEmpty: allowEmpty
+        )
+        switch (qos, packetIdentifier) {
+        case (.atMostOnce, nil): break
+        case (.atMostOnce, .some):
+            throw writer.error(.unexpectedPacketIdentifier, .packetIdentifier, rule: .noPacketIdentifierAtQoS0)
+        case (_, nil):
+            throw writer.error(.missingPacketIdentifier, .packetIdentifier, rule: .nonZeroPacketIdentifier)
+        case (_, let identifier?):
+            try writer.writePacketIdentifier(identifier)
+        }
+        try writer.writeProperties(properties, .packet(.publish))
+        writer.sink.write(bytes: payload)
+    }
+}
+
+/// PUBLISH properties (MQTT 5.0 §3.3.2.3).
+public struct PublishProperties: Hashable, Sendable {
+    /// Whether the payload is UTF-8 text.
+    public var payloadFormatIndicator: PayloadFormatIndicator?
+    /// Lifetime of the message in seconds.
+    public var messageExpiryInterval: UInt32?
+    /// A number standing for the topic on this connection (not 0).
+    public var topicAlias: UInt16?
+    /// The topic for a response.
+    public var responseTopic: String?
+    /// Data that correlates a response with this message.
+    public var correlationData: [UInt8]?
+    /// Application-defined pairs, in order.
+    public var userProperties: [UserProperty]
+    /// The identifiers of the subscriptions that matched (server to client only).
+    public var subscriptionIdentifiers: [UInt32]
+    /// A MIME-like description of the payload.
+    public var contentType: String?
+
+    /// PUBLISH properties; every one is absent unless given.
+    public init(
+        payloadFormatIndicator: PayloadFormatIndicator? = nil,
+        messageExpiryInterval: UInt32? = nil,
+        topicAlias: UInt16? = nil,
+        responseTopic: String? = nil,
+        correlationData: [UInt8]? = nil,
+        userProperties: [UserProperty] = [],
+        subscriptionIdentifiers: [UInt32] = [],
+        contentType: String? = nil
+    ) {
+        self.payloadFormatIndicator = payloadFormatIndicator
+        self.messageExpiryInterval = messageExpiryInterval
+        self.topicAlias = topicAlias
+        self.responseTopic = responseTopic
+        self.correlationData = correlationData
+        self.userProperties = userProperties
+        self.subscriptionIdentifiers = subscriptionIdentifiers
+        self.contentType = contentType
+    }
+}
+
+extension PublishProperties: PropertySet {
+    static var none: Self { Self() }
+
+    mutating func set(_ property: Property) -> Bool {
+        switch property {
+        case .payloadFormatIndicator(let value): payloadFormatIndicator = value
+        case .messageExpiryInterval(let value): messageExpiryInterval = value
+        case .topicAlias(let value): topicAlias = value
+        case .responseTopic(let value): responseTopic = value
+        case .correlationData(let value): correlationData = value
+        case .userProperty(let pair): userProperties.append(pair)
+        case .subscriptionIdentifier(let value): subscriptionIdentifiers.append(value)
+        case .contentType(let value): contentType = value
+        default: return false
+        }
+        return true
+    }
+
+    func write<Sink: ByteSink>(to writer: inout PacketWriter<Sink>, context: PropertyContext) throws(MQTTCodecError) {
+        try writer.write(payloadFormatIndicator, as: Property.payloadFormatIndicator, context)
+        try writer.write(messageExpiryInterval, as: Property.messageExpiryInterval, context)
+        try writer.write(topicAlias, as: Property.topicAlias, context)
+        try writer.write(responseTopic, as: Property.responseTopic, context)
+        try writer.write(correlationData, as: Property.correlationData, context)
+        try writer.write(userProperties, context)
+        for identifier in subscriptionIdentifiers {
+            try writer.write(.subscriptionIdentifier(identifier), context)
+        }
+        try writer.write(contentType, as: Property.contentType, context)
+    }
+}

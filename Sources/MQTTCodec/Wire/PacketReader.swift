@@ -1,0 +1,160 @@
+/// Reads the fields of one packet body, checking each against the specification.
+///
+/// A reader borrows `buffer` from `storage.withUnsafeBufferPointer`, so it never outlives that
+/// closure; `storage` is kept so that payloads can be handed out as slices of it without a copy.
+struct PacketReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let storage: [UInt8]
+    /// The next byte to read.
+    var index: Int
+    /// One past the last byte of the current region (the packet, or a property block inside it).
+    var end: Int
+    let packet: PacketType
+    let version: ProtocolVersion
+
+    init(
+        buffer: UnsafeBufferPointer<UInt8>,
+        storage: [UInt8],
+        body: Range<Int>,
+        packet: PacketType,
+        version: ProtocolVersion
+    ) {
+        self.buffer = buffer
+        self.storage = storage
+        self.index = body.lowerBound
+        self.end = body.upperBound
+        self.packet = packet
+        self.version = version
+    }
+
+    /// Bytes left in the current region.
+    var remaining: Int { end - index }
+
+    /// An error in this packet.
+    func error(_ problem: MQTTCodecError.Problem, _ field: Field, rule: Rule? = nil) -> MQTTCodecError {
+        MQTTCodecError(problem, packet: packet, field: field, version: version, rule: rule)
+    }
+
+    @inline(__always)
+    mutating func take(_ count: Int, _ field: Field) throws(MQTTCodecError) -> Range<Int> {
+        guard count <= remaining else {
+            throw error(.truncated(needed: count, available: remaining), field, rule: .remainingLength)
+        }
+        defer { index += count }
+        return index..<(index + count)
+    }
+
+    // MARK: - Integers (MQTT 5.0 §1.5.2, §1.5.3)
+
+    @inline(__always)
+    mutating func readUInt8(_ field: Field) throws(MQTTCodecError) -> UInt8 {
+        let range = try take(1, field)
+        return buffer[range.lowerBound]
+    }
+
+    @inline(__always)
+    mutating func readUInt16(_ field: Field) throws(MQTTCodecError) -> UInt16 {
+        let range = try take(2, field)
+        return UInt16(buffer[range.lowerBound]) << 8 | UInt16(buffer[range.lowerBound + 1])
+    }
+
+    mutating func readUInt32(_ field: Field) throws(MQTTCodecError) -> UInt32 {
+        let start = try take(4, field).lowerBound
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            value = value << 8 | UInt32(buffer[start + offset])
+        }
+        return value
+    }
+
+    /// A variable byte integer (MQTT 5.0 §1.5.5).
+    mutating func readVariableByteInteger(_ field: Field) throws(MQTTCodecError) -> UInt32 {
+        switch VariableByteInteger.parse(buffer, from: index, to: end) {
+        case .value(let value, let length):
+            index += length
+            return value
+        case .incomplete:
+            throw error(.truncated(needed: remaining + 1, available: remaining), field, rule: .variableByteInteger)
+        case .tooLong:
+            throw error(.variableByteIntegerTooLong, field, rule: .variableByteInteger)
+        case .notMinimal:
+            // MQTT 3.1.1 does not require the shortest encoding; 5.0 does.
+            guard version == .v311 else {
+                throw error(.variableByteIntegerNotMinimal, field, rule: .minimalVariableByteInteger)
+            }
+            var value: UInt32 = 0
+            var shift: UInt32 = 0
+            while true {
+                let byte = buffer[index]
+                index += 1
+                value |= UInt32(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+        }
+    }
+
+    /// A packet identifier, which must not be 0 [MQTT-2.2.1-3] (3.1.1: [MQTT-2.3.1-1]).
+    mutating func readPacketIdentifier() throws(MQTTCodecError) -> UInt16 {
+        let identifier = try readUInt16(.packetIdentifier)
+        guard identifier != 0 else {
+            throw error(.zeroPacketIdentifier, .packetIdentifier, rule: .nonZeroPacketIdentifier)
+        }
+        return identifier
+    }
+
+    // MARK: - Strings and binary data (MQTT 5.0 §1.5.4, §1.5.6)
+
+    /// A UTF-8 encoded string with its two-byte length.
+    mutating func readString(_ field: Field) throws(MQTTCodecError) -> String {
+        let length = Int(try readUInt16(field))
+        let range = try take(length, field)
+        switch UTF8Validation.string(from: UnsafeBufferPointer(rebasing: buffer[range])) {
+        case .valid(let string): return string
+        case .invalid: throw error(.invalidUTF8, field, rule: .utf8WellFormed)
+        case .containsNull: throw error(.nullCharacter, field, rule: .utf8NoNull)
+        }
+    }
+
+    /// Binary data with its two-byte length, copied out of the buffer.
+    mutating func readBinary(_ field: Field) throws(MQTTCodecError) -> [UInt8] {
+        let length = Int(try readUInt16(field))
+        let range = try take(length, field)
+        return Array(buffer[range])
+    }
+
+    /// The rest of the current region as a slice of the storage: no bytes are copied.
+    mutating func readRest() -> ArraySlice<UInt8> {
+        defer { index = end }
+        return storage[index..<end]
+    }
+
+    // MARK: - Topics (MQTT 5.0 §4.7)
+
+    /// A topic name: a string without wildcards [MQTT-3.3.2-2].
+    mutating func readTopicName(_ field: Field, rule: Rule, allowEmpty: Bool = false) throws(MQTTCodecError) -> String {
+        let topic = try readString(field)
+        if let problem = TopicName.problem(in: topic, allowEmpty: allowEmpty) {
+            throw error(problem, field, rule: problem == .emptyTopic ? .topicNotEmpty : rule)
+        }
+        return topic
+    }
+
+    /// A topic filter, checked against the wildcard rules.
+    mutating func readTopicFilter(_ field: Field) throws(MQTTCodecError) -> String {
+        let filter = try readString(field)
+        if let (problem, rule) = TopicFilter.problem(in: filter, version: version) {
+            throw error(problem, field, rule: rule)
+        }
+        return filter
+    }
+
+    // MARK: - End of packet
+
+    /// Fails unless every byte of the packet was read.
+    func expectEnd() throws(MQTTCodecError) {
+        guard remaining == 0 else {
+            throw error(.trailingBytes(remaining), .remainingLength, rule: .remainingLength)
+        }
+    }
+}
