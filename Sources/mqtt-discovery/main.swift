@@ -1,1 +1,11 @@
-print("placeholder")
+// The `mqtt-discovery` executable: parse the command line, run one command, exit with its status.
+// Everything else lives in the library modules.
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#endif
+
+let status = CommandLineTool.run(Array(CommandLine.arguments.dropFirst()), environment: Environment.current())
+exit(status.rawValue)

@@ -1,0 +1,13 @@
+/// The statuses the commands exit with, following `sysexits.h` where it has a fitting code.
+enum ExitStatus: Int32 {
+    /// Everything worked.
+    case success = 0
+    /// The command ran and failed (e.g. a broker refused the connection).
+    case failure = 1
+    /// The command line was wrong (`EX_USAGE`).
+    case usage = 64
+    /// The input data was malformed (`EX_DATAERR`).
+    case dataError = 65
+    /// An input file could not be read (`EX_NOINPUT`).
+    case noInput = 66
+}
