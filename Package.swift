@@ -7,7 +7,7 @@ import PackageDescription
 let package = Package(
     name: "mqtt-discovery",
     products: [
-        .executable(name: "mqtt-discovery", targets: ["mqtt-discovery"]),
+        .executable(name: "mqtt-discovery", targets: ["mqtt-discovery"])
     ],
     targets: [
         // MARK: - C: system libraries and shims (the bottom layer)

@@ -31,10 +31,22 @@ struct FixedHeader: Equatable {
         let rawType = first >> 4
         let flags = first & 0x0F
         guard let type = PacketType(rawValue: rawType), type.exists(in: version) else {
-            throw MQTTCodecError(.reservedPacketType(rawType), packet: nil, field: .packetType, version: version, rule: .packetType)
+            throw MQTTCodecError(
+                .reservedPacketType(rawType),
+                packet: nil,
+                field: .packetType,
+                version: version,
+                rule: .packetType
+            )
         }
         if let required = type.requiredFlags, flags != required {
-            throw MQTTCodecError(.invalidFlags(flags), packet: type, field: .flags, version: version, rule: .reservedFlags)
+            throw MQTTCodecError(
+                .invalidFlags(flags),
+                packet: type,
+                field: .flags,
+                version: version,
+                rule: .reservedFlags
+            )
         }
         switch VariableByteInteger.parse(bytes, from: start + 1, to: end) {
         case .incomplete:

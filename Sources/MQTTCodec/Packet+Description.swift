@@ -13,7 +13,9 @@ extension Packet: CustomStringConvertible {
             if let user = p.userName { parts.append("user=\(quoted(user))") }
             if let password = p.password { parts.append("password=<\(password.count) bytes>") }
             if let will = p.will {
-                var willParts = ["topic=\(quoted(will.topic))", "qos=\(will.qos)", "payload=\(render(will.payload[...]))"]
+                var willParts = [
+                    "topic=\(quoted(will.topic))", "qos=\(will.qos)", "payload=\(render(will.payload[...]))",
+                ]
                 if will.retain { willParts.append("retain") }
                 willParts.append(contentsOf: propertyList(will.properties))
                 parts.append("will={\(willParts.joined(separator: " "))}")

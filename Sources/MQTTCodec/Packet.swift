@@ -148,7 +148,13 @@ extension Packet {
         version: ProtocolVersion
     ) throws(MQTTCodecError) -> Packet {
         try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) -> Packet in
-            var reader = PacketReader(buffer: buffer, storage: storage, body: body, packet: header.type, version: version)
+            var reader = PacketReader(
+                buffer: buffer,
+                storage: storage,
+                body: body,
+                packet: header.type,
+                version: version
+            )
             switch header.type {
             case .connect: return .connect(try ConnectPacket(from: &reader))
             case .connack: return .connack(try ConnAckPacket(from: &reader))

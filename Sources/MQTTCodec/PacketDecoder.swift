@@ -165,7 +165,11 @@ public struct PacketDecoder: Sendable {
         }
     }
 
-    private mutating func decode(_ header: FixedHeader, from bytes: [UInt8], at start: Int) throws(MQTTCodecError) -> Packet {
+    private mutating func decode(
+        _ header: FixedHeader,
+        from bytes: [UInt8],
+        at start: Int
+    ) throws(MQTTCodecError) -> Packet {
         let body = (start + header.length)..<(start + header.totalLength)
         let packet = try Packet.decode(header, from: bytes, body: body, version: version)
         if case .connect(let connect) = packet {

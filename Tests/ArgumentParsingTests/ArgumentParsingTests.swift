@@ -20,7 +20,8 @@ struct ArgumentParsingTests {
         ]
     )
 
-    private func parse(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> ParsedArguments {
+    private func parse(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> ParsedArguments
+    {
         switch try spec.parse(arguments, environment: environment) {
         case .arguments(let parsed): return parsed
         case .help: throw UsageError("unexpected help", command: "test")
@@ -88,7 +89,9 @@ struct ArgumentParsingTests {
             Issue.record("no help")
             return
         }
-        #expect(text.contains("USAGE: tool sub --url URL [-t FILTER ...] [-q QOS] [--output FORMAT] [--insecure] [FILE...]"))
+        #expect(
+            text.contains("USAGE: tool sub --url URL [-t FILTER ...] [-q QOS] [--output FORMAT] [--insecure] [FILE...]")
+        )
         #expect(text.contains("[env: TOOL_URL]"))
         #expect(text.contains("(default: 1)"))
         #expect(text.contains("-h, --help"))

@@ -43,7 +43,10 @@ struct CommandLineTests {
     func unknownCommand() throws {
         let result = try Binary.run(["frobnicate"])
         #expect(result.status == 64)
-        #expect(result.standardError == "error: mqtt-discovery: unknown command 'frobnicate' (see 'mqtt-discovery --help')\n")
+        #expect(
+            result.standardError
+                == "error: mqtt-discovery: unknown command 'frobnicate' (see 'mqtt-discovery --help')\n"
+        )
     }
 
     @Test("decode prints each packet")
@@ -58,7 +61,11 @@ struct CommandLineTests {
     func decodeStandardInput() throws {
         let result = try Binary.run(["decode"], input: "82 0B 00 02 02 0B 05 00 03 61 2F 23 2D\n")
         #expect(result.status == 0)
-        #expect(result.standardOutput.hasPrefix("SUBSCRIBE id=2 \"a/#\"(qos=1,no-local,retain-as-published,retain-handling=2)"))
+        #expect(
+            result.standardOutput.hasPrefix(
+                "SUBSCRIBE id=2 \"a/#\"(qos=1,no-local,retain-as-published,retain-handling=2)"
+            )
+        )
     }
 
     @Test("decode explains a malformed packet, goes on, and exits 65")

@@ -17,16 +17,27 @@ struct EncoderValidationTests {
         #expect(problem(.publish(PublishPacket(topicName: "t", qos: .atLeastOnce))) == .missingPacketIdentifier)
         #expect(problem(.publish(PublishPacket(topicName: "t", packetIdentifier: 1))) == .unexpectedPacketIdentifier)
         #expect(problem(.publish(PublishPacket(topicName: "t", duplicate: true))) == .duplicateFlagWithQoS0)
-        #expect(problem(.publish(PublishPacket(topicName: "t", qos: .atLeastOnce, packetIdentifier: 0))) == .zeroPacketIdentifier)
+        #expect(
+            problem(.publish(PublishPacket(topicName: "t", qos: .atLeastOnce, packetIdentifier: 0)))
+                == .zeroPacketIdentifier
+        )
         #expect(problem(.publish(PublishPacket(topicName: "a/+"))) == .wildcardInTopicName)
         #expect(problem(.publish(PublishPacket(topicName: "a\u{0}b"))) == .nullCharacter)
         #expect(problem(.publish(PublishPacket(topicName: ""))) == .emptyTopic)
-        #expect(problem(.publish(PublishPacket(topicName: String(repeating: "x", count: 65_536)))) == .stringTooLong(65_536))
+        #expect(
+            problem(.publish(PublishPacket(topicName: String(repeating: "x", count: 65_536)))) == .stringTooLong(65_536)
+        )
         let aliased = PublishPacket(topicName: "", properties: PublishProperties(topicAlias: 1))
         #expect(problem(.publish(aliased)) == nil)
         #expect(problem(.publish(aliased), .v311) == .emptyTopic)
-        #expect(problem(.publish(PublishPacket(topicName: "t", properties: PublishProperties(topicAlias: 0)))) == .invalidPropertyValue(0))
-        #expect(problem(.publish(PublishPacket(topicName: "t", properties: PublishProperties(responseTopic: "r/#")))) == .wildcardInTopicName)
+        #expect(
+            problem(.publish(PublishPacket(topicName: "t", properties: PublishProperties(topicAlias: 0))))
+                == .invalidPropertyValue(0)
+        )
+        #expect(
+            problem(.publish(PublishPacket(topicName: "t", properties: PublishProperties(responseTopic: "r/#"))))
+                == .wildcardInTopicName
+        )
     }
 
     @Test("properties do not exist in 3.1.1")
@@ -35,18 +46,30 @@ struct EncoderValidationTests {
         #expect(problem(.publish(publish), .v311) == .notInVersion)
         #expect(problem(.auth(AuthPacket()), .v311) == .notInVersion)
         #expect(problem(.disconnect(DisconnectPacket(reasonCode: .serverBusy)), .v311) == .notInVersion)
-        #expect(problem(.puback(PubAckPacket(packetIdentifier: 1, reasonCode: .unspecifiedError)), .v311) == .invalidReasonCode(0x80))
+        #expect(
+            problem(.puback(PubAckPacket(packetIdentifier: 1, reasonCode: .unspecifiedError)), .v311)
+                == .invalidReasonCode(0x80)
+        )
         #expect(problem(.unsuback(SubAckPacket(packetIdentifier: 1, reasonCodes: [.success])), .v311) == .notInVersion)
-        let noLocal = SubscribePacket(packetIdentifier: 1, subscriptions: [Subscription(topicFilter: "a", noLocal: true)])
+        let noLocal = SubscribePacket(
+            packetIdentifier: 1,
+            subscriptions: [Subscription(topicFilter: "a", noLocal: true)]
+        )
         #expect(problem(.subscribe(noLocal), .v311) == .notInVersion)
     }
 
     @Test("reason codes must belong to the packet")
     func reasonCodes() {
-        #expect(problem(.puback(PubAckPacket(packetIdentifier: 1, reasonCode: .malformedPacket))) == .invalidReasonCode(0x81))
+        #expect(
+            problem(.puback(PubAckPacket(packetIdentifier: 1, reasonCode: .malformedPacket)))
+                == .invalidReasonCode(0x81)
+        )
         #expect(problem(.connack(ConnAckPacket(reasonCode: .banned)), .v311) == .invalidReasonCode(0x8A))
         #expect(problem(.connack(ConnAckPacket(sessionPresent: true, reasonCode: .notAuthorized))) != nil)
-        #expect(problem(.suback(SubAckPacket(packetIdentifier: 1, reasonCodes: [.noSubscriptionExisted]))) == .invalidReasonCode(0x11))
+        #expect(
+            problem(.suback(SubAckPacket(packetIdentifier: 1, reasonCodes: [.noSubscriptionExisted])))
+                == .invalidReasonCode(0x11)
+        )
         #expect(problem(.suback(SubAckPacket(packetIdentifier: 1, reasonCodes: []))) != nil)
     }
 
@@ -55,8 +78,13 @@ struct EncoderValidationTests {
         #expect(problem(.subscribe(SubscribePacket(packetIdentifier: 1, subscriptions: []))) == .noTopicFilters)
         #expect(problem(.unsubscribe(UnsubscribePacket(packetIdentifier: 1, topicFilters: []))) == .noTopicFilters)
         let badFilter = SubscribePacket(packetIdentifier: 1, subscriptions: [Subscription(topicFilter: "a/#/b")])
-        #expect(problem(.subscribe(badFilter)) == .invalidTopicFilter("'#' must be the last level and stand alone in it"))
-        let shared = SubscribePacket(packetIdentifier: 1, subscriptions: [Subscription(topicFilter: "$share/g/a", noLocal: true)])
+        #expect(
+            problem(.subscribe(badFilter)) == .invalidTopicFilter("'#' must be the last level and stand alone in it")
+        )
+        let shared = SubscribePacket(
+            packetIdentifier: 1,
+            subscriptions: [Subscription(topicFilter: "$share/g/a", noLocal: true)]
+        )
         #expect(problem(.subscribe(shared)) == .noLocalOnSharedSubscription)
         let zero = SubscribePacket(
             packetIdentifier: 1,
@@ -125,6 +153,8 @@ struct EncoderValidationTests {
             subscriptions: [Subscription(topicFilter: "a", qos: .atMostOnce)],
             properties: SubscribeProperties(subscriptionIdentifier: 268_435_455)
         )
-        #expect(try Packet.subscribe(subscribe).encoded(version: .v5) == hex("82 0C 00 01 05 0B FF FF FF 7F 00 01 61 00"))
+        #expect(
+            try Packet.subscribe(subscribe).encoded(version: .v5) == hex("82 0C 00 01 05 0B FF FF FF 7F 00 01 61 00")
+        )
     }
 }

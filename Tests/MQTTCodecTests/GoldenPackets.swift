@@ -42,7 +42,9 @@ enum GoldenPackets {
             name: "CONNECT minimal, persistent session",
             version: .v311,
             bytes: hex("10 0D  00 04 4D 51 54 54  04  00  00 3C  00 01 63"),
-            packet: .connect(ConnectPacket(protocolVersion: .v311, clientIdentifier: "c", cleanStart: false, keepAlive: 60))
+            packet: .connect(
+                ConnectPacket(protocolVersion: .v311, clientIdentifier: "c", cleanStart: false, keepAlive: 60)
+            )
         ),
         Golden(
             name: "CONNACK accepted, session present",
@@ -91,11 +93,31 @@ enum GoldenPackets {
             bytes: hex("30 CD 01  00 03 61 2F 62") + [UInt8](repeating: 0x2A, count: 200),
             packet: .publish(PublishPacket(topicName: "a/b", payload: ArraySlice(repeating: 0x2A, count: 200)))
         ),
-        Golden(name: "PUBACK", version: .v311, bytes: hex("40 02 00 0A"), packet: .puback(PubAckPacket(packetIdentifier: 10))),
-        Golden(name: "PUBREC", version: .v311, bytes: hex("50 02 00 0B"), packet: .pubrec(PubAckPacket(packetIdentifier: 11))),
+        Golden(
+            name: "PUBACK",
+            version: .v311,
+            bytes: hex("40 02 00 0A"),
+            packet: .puback(PubAckPacket(packetIdentifier: 10))
+        ),
+        Golden(
+            name: "PUBREC",
+            version: .v311,
+            bytes: hex("50 02 00 0B"),
+            packet: .pubrec(PubAckPacket(packetIdentifier: 11))
+        ),
         // §3.6.1: PUBREL's flags are 0010.
-        Golden(name: "PUBREL", version: .v311, bytes: hex("62 02 00 0B"), packet: .pubrel(PubAckPacket(packetIdentifier: 11))),
-        Golden(name: "PUBCOMP", version: .v311, bytes: hex("70 02 00 0B"), packet: .pubcomp(PubAckPacket(packetIdentifier: 11))),
+        Golden(
+            name: "PUBREL",
+            version: .v311,
+            bytes: hex("62 02 00 0B"),
+            packet: .pubrel(PubAckPacket(packetIdentifier: 11))
+        ),
+        Golden(
+            name: "PUBCOMP",
+            version: .v311,
+            bytes: hex("70 02 00 0B"),
+            packet: .pubcomp(PubAckPacket(packetIdentifier: 11))
+        ),
         Golden(
             // §3.8.1: SUBSCRIBE's flags are 0010; each filter is followed by its requested QoS.
             name: "SUBSCRIBE two filters",
@@ -191,7 +213,11 @@ enum GoldenPackets {
             bytes: hex("20 0D  00 00  0A 21 00 14 12 00 01 61 22 00 0A"),
             packet: .connack(
                 ConnAckPacket(
-                    properties: ConnAckProperties(receiveMaximum: 20, assignedClientIdentifier: "a", topicAliasMaximum: 10)
+                    properties: ConnAckProperties(
+                        receiveMaximum: 20,
+                        assignedClientIdentifier: "a",
+                        topicAliasMaximum: 10
+                    )
                 )
             )
         ),
@@ -272,14 +298,24 @@ enum GoldenPackets {
                 )
             )
         ),
-        Golden(name: "PUBREC", version: .v5, bytes: hex("50 02 00 0B"), packet: .pubrec(PubAckPacket(packetIdentifier: 11))),
+        Golden(
+            name: "PUBREC",
+            version: .v5,
+            bytes: hex("50 02 00 0B"),
+            packet: .pubrec(PubAckPacket(packetIdentifier: 11))
+        ),
         Golden(
             name: "PUBREL packet identifier not found",
             version: .v5,
             bytes: hex("62 03 00 0B 92"),
             packet: .pubrel(PubAckPacket(packetIdentifier: 11, reasonCode: .packetIdentifierNotFound))
         ),
-        Golden(name: "PUBCOMP", version: .v5, bytes: hex("70 02 00 0B"), packet: .pubcomp(PubAckPacket(packetIdentifier: 11))),
+        Golden(
+            name: "PUBCOMP",
+            version: .v5,
+            bytes: hex("70 02 00 0B"),
+            packet: .pubcomp(PubAckPacket(packetIdentifier: 11))
+        ),
         Golden(
             // Subscription Identifier 5; options 0x2D = QoS 1, No Local, Retain As Published,
             // Retain Handling 2 (§3.8.3.1).

@@ -86,8 +86,20 @@ struct RoundTripTests {
                 )
             )
         ),
-        .puback(PubAckPacket(packetIdentifier: 1, reasonCode: .quotaExceeded, properties: AckProperties(reasonString: "full", userProperties: pairs))),
-        .pubrec(PubAckPacket(packetIdentifier: 2, reasonCode: .packetIdentifierInUse, properties: AckProperties(userProperties: pairs))),
+        .puback(
+            PubAckPacket(
+                packetIdentifier: 1,
+                reasonCode: .quotaExceeded,
+                properties: AckProperties(reasonString: "full", userProperties: pairs)
+            )
+        ),
+        .pubrec(
+            PubAckPacket(
+                packetIdentifier: 2,
+                reasonCode: .packetIdentifierInUse,
+                properties: AckProperties(userProperties: pairs)
+            )
+        ),
         .pubrel(PubAckPacket(packetIdentifier: 3, reasonCode: .packetIdentifierNotFound)),
         .pubcomp(PubAckPacket(packetIdentifier: 4, properties: AckProperties(reasonString: "ok"))),
         .subscribe(
@@ -96,8 +108,16 @@ struct RoundTripTests {
                 subscriptions: [
                     Subscription(topicFilter: "#", qos: .atMostOnce),
                     Subscription(topicFilter: "+/+/+", qos: .atLeastOnce, noLocal: true),
-                    Subscription(topicFilter: "$share/group/a/#", qos: .exactlyOnce, retainHandling: .sendOnNewSubscription),
-                    Subscription(topicFilter: "$SYS/broker/uptime", retainAsPublished: true, retainHandling: .doNotSend),
+                    Subscription(
+                        topicFilter: "$share/group/a/#",
+                        qos: .exactlyOnce,
+                        retainHandling: .sendOnNewSubscription
+                    ),
+                    Subscription(
+                        topicFilter: "$SYS/broker/uptime",
+                        retainAsPublished: true,
+                        retainHandling: .doNotSend
+                    ),
                 ],
                 properties: SubscribeProperties(subscriptionIdentifier: 42, userProperties: pairs)
             )
@@ -109,20 +129,42 @@ struct RoundTripTests {
                 properties: AckProperties(reasonString: "partly")
             )
         ),
-        .unsubscribe(UnsubscribePacket(packetIdentifier: 6, topicFilters: ["#", "a/+"], properties: UnsubscribeProperties(userProperties: pairs))),
-        .unsuback(SubAckPacket(packetIdentifier: 6, reasonCodes: [.success, .noSubscriptionExisted], properties: AckProperties(userProperties: pairs))),
+        .unsubscribe(
+            UnsubscribePacket(
+                packetIdentifier: 6,
+                topicFilters: ["#", "a/+"],
+                properties: UnsubscribeProperties(userProperties: pairs)
+            )
+        ),
+        .unsuback(
+            SubAckPacket(
+                packetIdentifier: 6,
+                reasonCodes: [.success, .noSubscriptionExisted],
+                properties: AckProperties(userProperties: pairs)
+            )
+        ),
         .pingreq,
         .pingresp,
         .disconnect(
             DisconnectPacket(
                 reasonCode: .serverMoved,
-                properties: DisconnectProperties(sessionExpiryInterval: 0, reasonString: "bye", userProperties: pairs, serverReference: "b:1883")
+                properties: DisconnectProperties(
+                    sessionExpiryInterval: 0,
+                    reasonString: "bye",
+                    userProperties: pairs,
+                    serverReference: "b:1883"
+                )
             )
         ),
         .auth(
             AuthPacket(
                 reasonCode: .reAuthenticate,
-                properties: AuthProperties(authenticationMethod: "m", authenticationData: [0], reasonString: "r", userProperties: pairs)
+                properties: AuthProperties(
+                    authenticationMethod: "m",
+                    authenticationData: [0],
+                    reasonString: "r",
+                    userProperties: pairs
+                )
             )
         ),
     ]
@@ -142,7 +184,12 @@ struct RoundTripTests {
         .connack(ConnAckPacket(reasonCode: .notAuthorized)),
         .connack(ConnAckPacket(reasonCode: .unsupportedProtocolVersion)),
         .publish(PublishPacket(topicName: "/", payload: [0], qos: .atLeastOnce, packetIdentifier: 1)),
-        .subscribe(SubscribePacket(packetIdentifier: 9, subscriptions: [Subscription(topicFilter: "$share/g/x", qos: .atMostOnce)])),
+        .subscribe(
+            SubscribePacket(
+                packetIdentifier: 9,
+                subscriptions: [Subscription(topicFilter: "$share/g/x", qos: .atMostOnce)]
+            )
+        ),
         .suback(SubAckPacket(packetIdentifier: 9, reasonCodes: [.grantedQoS0, .grantedQoS2, .unspecifiedError])),
         .unsubscribe(UnsubscribePacket(packetIdentifier: 9, topicFilters: ["a", "b", "c"])),
         .unsuback(SubAckPacket(packetIdentifier: 9, reasonCodes: [])),
@@ -164,7 +211,9 @@ struct RoundTripTests {
         for _ in 0..<500 {
             let qos = QoS(rawValue: UInt8(random.next() % 3))!
             let levels = (0..<Int(random.next() % 4 + 1)).map { _ in String(random.next() % 1_000) }
-            let payload = ArraySlice((0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            let payload = ArraySlice(
+                (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            )
             let publish = PublishPacket(
                 topicName: levels.joined(separator: "/"),
                 payload: payload,

@@ -74,10 +74,15 @@ struct StreamDecodingTests {
     func zeroCopyPayloads() throws {
         var buffer: [UInt8] = []
         for index in 0..<100 {
-            let publish = PublishPacket(topicName: "t/\(index)", payload: ArraySlice(repeating: UInt8(index), count: 64))
+            let publish = PublishPacket(
+                topicName: "t/\(index)",
+                payload: ArraySlice(repeating: UInt8(index), count: 64)
+            )
             try Packet.publish(publish).encode(version: .v5, into: &buffer)
         }
-        let range = buffer.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress!)..<UInt(bitPattern: $0.baseAddress! + $0.count) }
+        let range = buffer.withUnsafeBufferPointer {
+            UInt(bitPattern: $0.baseAddress!)..<UInt(bitPattern: $0.baseAddress! + $0.count)
+        }
         var decoder = PacketDecoder(version: .v5)
         decoder.append(buffer)
         var count = 0

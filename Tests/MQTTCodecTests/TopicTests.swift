@@ -43,7 +43,10 @@ struct TopicTests {
         #expect(TopicFilter.matches(example.filter, topic: example.topic) == example.matches)
     }
 
-    @Test("valid filters", arguments: ["#", "+", "sport/#", "+/tennis/#", "sport/+/player1", "/", "a//b", "+/+", "$share/g/a/#", "$SYS/#"])
+    @Test(
+        "valid filters",
+        arguments: ["#", "+", "sport/#", "+/tennis/#", "sport/+/player1", "/", "a//b", "+/+", "$share/g/a/#", "$SYS/#"]
+    )
     func validFilter(_ filter: String) throws {
         try TopicFilter.validate(filter)
         try TopicFilter.validate(filter, version: .v311)
@@ -72,7 +75,10 @@ struct TopicTests {
         try TopicFilter.validate("$share/g", version: .v311)
     }
 
-    @Test("topic names", arguments: [("a/b", true), ("$SYS/x", true), ("/", true), ("", false), ("a/+", false), ("#", false)])
+    @Test(
+        "topic names",
+        arguments: [("a/b", true), ("$SYS/x", true), ("/", true), ("", false), ("a/+", false), ("#", false)]
+    )
     func topicNames(_ topic: String, _ valid: Bool) {
         #expect(((try? TopicName.validate(topic)) != nil) == valid)
     }

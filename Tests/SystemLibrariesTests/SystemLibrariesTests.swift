@@ -1,5 +1,5 @@
-import CShims
 import COpenSSL
+import CShims
 import CYAML
 import Glibc
 import Testing
@@ -50,7 +50,7 @@ struct SystemLibrariesTests {
     func peerCredentials() throws {
         var descriptors: [Int32] = [-1, -1]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0)
-        defer { descriptors.forEach { close($0) } }
+        defer { for descriptor in descriptors { close(descriptor) } }
         var pid: pid_t = 0
         var uid: uid_t = 0
         var gid: gid_t = 0

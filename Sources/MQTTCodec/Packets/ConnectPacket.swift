@@ -114,7 +114,11 @@ extension ConnectPacket {
             throw reader.error(.invalidQoS(willQoSBits), .willQoS, rule: .willQoS)
         }
         if !hasWill && willQoS != .atMostOnce {
-            throw reader.error(.inconsistentFlags("Will QoS is set without a will"), .connectFlags, rule: .willQoSWithoutWill)
+            throw reader.error(
+                .inconsistentFlags("Will QoS is set without a will"),
+                .connectFlags,
+                rule: .willQoSWithoutWill
+            )
         }
         if !hasWill && willRetain {
             throw reader.error(

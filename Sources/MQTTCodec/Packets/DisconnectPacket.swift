@@ -7,7 +7,10 @@ public struct DisconnectPacket: Hashable, Sendable {
     public var properties: DisconnectProperties
 
     /// A DISCONNECT; by default a normal one, which encodes with no body at all.
-    public init(reasonCode: ReasonCode = .normalDisconnection, properties: DisconnectProperties = DisconnectProperties()) {
+    public init(
+        reasonCode: ReasonCode = .normalDisconnection,
+        properties: DisconnectProperties = DisconnectProperties()
+    ) {
         self.reasonCode = reasonCode
         self.properties = properties
     }

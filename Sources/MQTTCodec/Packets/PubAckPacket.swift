@@ -10,7 +10,11 @@ public struct PubAckPacket: Hashable, Sendable {
 
     /// An acknowledgement; by default a success with no properties, which encodes in its two-byte
     /// short form.
-    public init(packetIdentifier: UInt16, reasonCode: ReasonCode = .success, properties: AckProperties = AckProperties()) {
+    public init(
+        packetIdentifier: UInt16,
+        reasonCode: ReasonCode = .success,
+        properties: AckProperties = AckProperties()
+    ) {
         self.packetIdentifier = packetIdentifier
         self.reasonCode = reasonCode
         self.properties = properties

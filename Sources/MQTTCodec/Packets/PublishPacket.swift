@@ -54,7 +54,11 @@ extension PublishPacket {
     init(from reader: inout PacketReader, flags: UInt8) throws(MQTTCodecError) {
         let qos = QoS(rawValue: (flags >> Flags.qosShift) & 0x03) ?? .atMostOnce
         // MQTT 5.0 allows an empty topic name when a Topic Alias carries the topic.
-        let topicName = try reader.readTopicName(.topicName, rule: .topicNameWildcards, allowEmpty: reader.version == .v5)
+        let topicName = try reader.readTopicName(
+            .topicName,
+            rule: .topicNameWildcards,
+            allowEmpty: reader.version == .v5
+        )
         let packetIdentifier = qos == .atMostOnce ? nil : try reader.readPacketIdentifier()
         var properties = PublishProperties()
         if reader.version == .v5 {

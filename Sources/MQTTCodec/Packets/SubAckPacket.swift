@@ -43,7 +43,11 @@ extension SubAckPacket {
                 let raw = try reader.readUInt8(.reasonCode(type))
                 let code = ReasonCode(rawValue: raw)
                 guard code.isValid(in: type, version: reader.version) else {
-                    throw reader.error(.invalidReasonCode(raw), .reasonCode(type), rule: type == .suback ? .subackReturnCodes : nil)
+                    throw reader.error(
+                        .invalidReasonCode(raw),
+                        .reasonCode(type),
+                        rule: type == .suback ? .subackReturnCodes : nil
+                    )
                 }
                 codes.append(code)
             }

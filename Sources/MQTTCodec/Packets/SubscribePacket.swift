@@ -106,7 +106,11 @@ extension Subscription {
             throw reader.error(.reservedBitsSet(reserved), .subscriptionOptions, rule: .subscriptionOptionsReserved)
         }
         guard let qos = QoS(rawValue: options & Options.qosMask) else {
-            throw reader.error(.invalidQoS(options & Options.qosMask), .subscriptionOptions, rule: .subscriptionOptionsReserved)
+            throw reader.error(
+                .invalidQoS(options & Options.qosMask),
+                .subscriptionOptions,
+                rule: .subscriptionOptionsReserved
+            )
         }
         let handlingBits = (options >> Options.retainHandlingShift) & 0x03
         guard let handling = RetainHandling(rawValue: handlingBits) else {

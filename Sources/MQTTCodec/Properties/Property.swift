@@ -50,7 +50,10 @@ extension PropertySet {
 extension PacketReader {
     /// Reads a property block (a variable byte integer length, then the properties) into `Set`,
     /// rejecting unknown, repeated, misplaced and out-of-range properties (MQTT 5.0 §2.2.2).
-    mutating func readProperties<Set: PropertySet>(_: Set.Type, _ context: PropertyContext) throws(MQTTCodecError) -> Set {
+    mutating func readProperties<Set: PropertySet>(
+        _: Set.Type,
+        _ context: PropertyContext
+    ) throws(MQTTCodecError) -> Set {
         let length = Int(try readVariableByteInteger(.propertyLength))
         guard length <= remaining else {
             throw error(.truncated(needed: length, available: remaining), .propertyLength, rule: .remainingLength)
@@ -138,7 +141,10 @@ extension PacketReader {
 extension PacketWriter {
     /// Writes a property block: its length, then the properties. Under MQTT 3.1.1, which has no
     /// properties, it writes nothing, and fails if any property is set.
-    mutating func writeProperties<Set: PropertySet>(_ properties: Set, _ context: PropertyContext) throws(MQTTCodecError) {
+    mutating func writeProperties<Set: PropertySet>(
+        _ properties: Set,
+        _ context: PropertyContext
+    ) throws(MQTTCodecError) {
         guard version == .v5 else {
             guard properties.isEmpty else { throw error(.notInVersion, Field("Properties", v311: "2.2", v5: "2.2.2")) }
             return

@@ -39,7 +39,10 @@ public enum TopicFilter {
             }
             levels = levels[levels.index(after: slashIndex)...]
             if levels.isEmpty {
-                return (.invalidTopicFilter("a shared subscription needs a filter after its share name"), .sharedSubscription)
+                return (
+                    .invalidTopicFilter("a shared subscription needs a filter after its share name"),
+                    .sharedSubscription
+                )
             }
         }
         for level in levels.split(separator: slash, omittingEmptySubsequences: false) {

@@ -15,7 +15,11 @@ enum Binary {
         return testExecutable.deletingLastPathComponent().appendingPathComponent("mqtt-discovery")
     }()
 
-    static func run(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
+    static func run(
+        _ arguments: [String],
+        input: String? = nil,
+        environment: [String: String]? = nil
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
