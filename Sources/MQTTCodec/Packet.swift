@@ -1,9 +1,12 @@
 /// An MQTT control packet of either version, in either direction.
 public enum Packet: Hashable, Sendable {
+    // CONNECT and CONNACK are large and rare: boxing them keeps every `Packet` small, which
+    // matters for the PUBLISH packets that make up nearly all traffic.
+
     /// CONNECT (client to server).
-    case connect(ConnectPacket)
+    indirect case connect(ConnectPacket)
     /// CONNACK (server to client).
-    case connack(ConnAckPacket)
+    indirect case connack(ConnAckPacket)
     /// PUBLISH (both ways).
     case publish(PublishPacket)
     /// PUBACK: QoS 1 acknowledgement.
@@ -147,18 +150,26 @@ extension Packet {
         body: Range<Int>,
         version: ProtocolVersion
     ) throws(MQTTCodecError) -> Packet {
-        try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) -> Packet in
-            var reader = PacketReader(
-                buffer: buffer,
-                storage: storage,
-                body: body,
-                packet: header.type,
-                version: version
-            )
+        if header.type == .publish {
+            // The payload is sliced from the storage here, outside the closure, so it shares the
+            // storage rather than copying it. The closure returns nothing: a result passed through
+            // the generic `withUnsafeBufferPointer` costs a copy of the packet.
+            var publish: PublishPacket?
+            var payload = 0..<0
+            try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) in
+                var reader = PacketReader(buffer: buffer, body: body, packet: .publish, version: version)
+                publish = try PublishPacket(from: &reader, flags: header.flags)
+                payload = reader.readRest()
+            }
+            publish!.payload = storage[payload]
+            return .publish(publish.take()!)
+        }
+        return try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) -> Packet in
+            var reader = PacketReader(buffer: buffer, body: body, packet: header.type, version: version)
             switch header.type {
             case .connect: return .connect(try ConnectPacket(from: &reader))
             case .connack: return .connack(try ConnAckPacket(from: &reader))
-            case .publish: return .publish(try PublishPacket(from: &reader, flags: header.flags))
+            case .publish: preconditionFailure("PUBLISH is decoded above")
             case .puback: return .puback(try PubAckPacket(from: &reader))
             case .pubrec: return .pubrec(try PubAckPacket(from: &reader))
             case .pubrel: return .pubrel(try PubAckPacket(from: &reader))

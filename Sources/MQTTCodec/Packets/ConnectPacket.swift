@@ -97,7 +97,6 @@ extension ConnectPacket {
         // From here on the packet's own version decides the layout and the rules.
         reader = PacketReader(
             buffer: reader.buffer,
-            storage: reader.storage,
             body: reader.index..<reader.end,
             packet: .connect,
             version: version

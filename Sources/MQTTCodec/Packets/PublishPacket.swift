@@ -15,7 +15,14 @@ public struct PublishPacket: Hashable, Sendable {
     /// The packet identifier: present exactly when `qos` is above 0.
     public var packetIdentifier: UInt16?
     /// PUBLISH properties (MQTT 5.0).
-    public var properties: PublishProperties
+    public var properties: PublishProperties {
+        get { boxedProperties?.value ?? PublishProperties() }
+        set { boxedProperties = newValue.isEmpty ? nil : Box(newValue) }
+    }
+
+    /// Most messages carry no properties; keeping them out of line (and `nil` when there are none)
+    /// keeps the packet small, so it moves through the decoder and the application cheaply.
+    private var boxedProperties: Box<PublishProperties>?
 
     /// A PUBLISH.
     public init(
@@ -27,13 +34,33 @@ public struct PublishPacket: Hashable, Sendable {
         packetIdentifier: UInt16? = nil,
         properties: PublishProperties = PublishProperties()
     ) {
+        self.init(
+            topicName: topicName,
+            payload: payload,
+            qos: qos,
+            retain: retain,
+            duplicate: duplicate,
+            packetIdentifier: packetIdentifier,
+            boxedProperties: properties.isEmpty ? nil : Box(properties)
+        )
+    }
+
+    private init(
+        topicName: String,
+        payload: ArraySlice<UInt8>,
+        qos: QoS,
+        retain: Bool,
+        duplicate: Bool,
+        packetIdentifier: UInt16?,
+        boxedProperties: Box<PublishProperties>?
+    ) {
         self.topicName = topicName
         self.payload = payload
         self.qos = qos
         self.retain = retain
         self.duplicate = duplicate
         self.packetIdentifier = packetIdentifier
-        self.properties = properties
+        self.boxedProperties = boxedProperties
     }
 
     // Fixed header flag bits (MQTT 5.0 §3.3.1).
@@ -50,7 +77,8 @@ public struct PublishPacket: Hashable, Sendable {
 }
 
 extension PublishPacket {
-    /// Reads the body; `flags` were already checked by ``FixedHeader``.
+    /// Reads everything but the payload, which the caller slices from the storage: the rest of
+    /// the reader's region. `flags` were already checked by ``FixedHeader``.
     init(from reader: inout PacketReader, flags: UInt8) throws(MQTTCodecError) {
         let qos = QoS(rawValue: (flags >> Flags.qosShift) & 0x03) ?? .atMostOnce
         // MQTT 5.0 allows an empty topic name when a Topic Alias carries the topic.
@@ -60,29 +88,32 @@ extension PublishPacket {
             allowEmpty: reader.version == .v5
         )
         let packetIdentifier = qos == .atMostOnce ? nil : try reader.readPacketIdentifier()
-        var properties = PublishProperties()
+        var boxedProperties: Box<PublishProperties>?
         if reader.version == .v5 {
-            properties = try reader.readProperties(PublishProperties.self, .packet(.publish))
-            if topicName.isEmpty && properties.topicAlias == nil {
+            // Most messages have an empty property block: then no properties value is made at all.
+            if let properties = try reader.readPropertiesIfAny(PublishProperties.self, .packet(.publish)) {
+                boxedProperties = Box(properties)
+            }
+            if topicName.isEmpty && boxedProperties?.value.topicAlias == nil {
                 throw reader.error(.emptyTopic, .topicName, rule: .topicAliasOrTopic)
             }
         }
-        self.init(
-            topicName: topicName,
-            payload: reader.readRest(),
-            qos: qos,
-            retain: flags & Flags.retain != 0,
-            duplicate: flags & Flags.duplicate != 0,
-            packetIdentifier: packetIdentifier,
-            properties: properties
-        )
+        // Fields are set directly rather than through another initialiser: on this path, once per
+        // message, the extra copy (and its retains) showed up in profiles.
+        self.topicName = topicName
+        self.payload = []
+        self.qos = qos
+        self.retain = flags & Flags.retain != 0
+        self.duplicate = flags & Flags.duplicate != 0
+        self.packetIdentifier = packetIdentifier
+        self.boxedProperties = boxedProperties
     }
 
     func write<Sink: ByteSink>(to writer: inout PacketWriter<Sink>) throws(MQTTCodecError) {
         if duplicate && qos == .atMostOnce {
             throw writer.error(.duplicateFlagWithQoS0, .dup, rule: .publishDUP)
         }
-        let allowEmpty = writer.version == .v5 && properties.topicAlias != nil
+        let allowEmpty = writer.version == .v5 && boxedProperties?.value.topicAlias != nil
         try writer.writeTopicName(
             topicName,
             .topicName,
@@ -98,8 +129,29 @@ extension PublishPacket {
         case (_, let identifier?):
             try writer.writePacketIdentifier(identifier)
         }
-        try writer.writeProperties(properties, .packet(.publish))
+        if let boxedProperties {
+            try writer.writeProperties(boxedProperties.value, .packet(.publish))
+        } else if writer.version == .v5 {
+            writer.writeUInt8(0)
+        }
         writer.sink.write(bytes: payload)
+    }
+}
+
+/// An immutable box that compares and hashes by its value.
+final class Box<Value: Hashable & Sendable>: Hashable, Sendable {
+    let value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    static func == (lhs: Box, rhs: Box) -> Bool {
+        lhs === rhs || lhs.value == rhs.value
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(value)
     }
 }
 
@@ -146,6 +198,12 @@ public struct PublishProperties: Hashable, Sendable {
 
 extension PublishProperties: PropertySet {
     static var none: Self { Self() }
+
+    var isEmpty: Bool {
+        payloadFormatIndicator == nil && messageExpiryInterval == nil && topicAlias == nil && responseTopic == nil
+            && correlationData == nil && userProperties.isEmpty && subscriptionIdentifiers.isEmpty
+            && contentType == nil
+    }
 
     mutating func set(_ property: Property) -> Bool {
         switch property {

@@ -36,12 +36,14 @@ protocol PropertySet: Hashable, Sendable {
     /// The block with no property set. (A requirement of `init()` is not met by the types'
     /// memberwise initialisers with all-default arguments, hence this.)
     static var none: Self { get }
+    /// Whether no property is set: the block encodes as a single zero length byte.
+    var isEmpty: Bool { get }
     mutating func set(_ property: Property) -> Bool
     func write<Sink: ByteSink>(to writer: inout PacketWriter<Sink>, context: PropertyContext) throws(MQTTCodecError)
 }
 
 extension PropertySet {
-    /// Whether no property is set: the block encodes as a single zero length byte.
+    /// Compares with the empty block; the PUBLISH properties, on the hot path, check field by field.
     var isEmpty: Bool { self == Self.none }
 }
 
@@ -54,10 +56,19 @@ extension PacketReader {
         _: Set.Type,
         _ context: PropertyContext
     ) throws(MQTTCodecError) -> Set {
+        try readPropertiesIfAny(Set.self, context) ?? Set.none
+    }
+
+    /// Reads a property block; `nil` when it is empty, as it nearly always is.
+    mutating func readPropertiesIfAny<Set: PropertySet>(
+        _: Set.Type,
+        _ context: PropertyContext
+    ) throws(MQTTCodecError) -> Set? {
         let length = Int(try readVariableByteInteger(.propertyLength))
         guard length <= remaining else {
             throw error(.truncated(needed: length, available: remaining), .propertyLength, rule: .remainingLength)
         }
+        if length == 0 { return nil }
         let outerEnd = end
         end = index + length
         defer { end = outerEnd }

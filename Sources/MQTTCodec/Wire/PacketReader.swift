@@ -1,10 +1,10 @@
 /// Reads the fields of one packet body, checking each against the specification.
 ///
 /// A reader borrows `buffer` from `storage.withUnsafeBufferPointer`, so it never outlives that
-/// closure; `storage` is kept so that payloads can be handed out as slices of it without a copy.
+/// closure. It holds no reference to the storage: a PUBLISH payload is sliced from the storage
+/// by the caller, from ``restRange``, once the closure returns.
 struct PacketReader {
     let buffer: UnsafeBufferPointer<UInt8>
-    let storage: [UInt8]
     /// The next byte to read.
     var index: Int
     /// One past the last byte of the current region (the packet, or a property block inside it).
@@ -14,13 +14,11 @@ struct PacketReader {
 
     init(
         buffer: UnsafeBufferPointer<UInt8>,
-        storage: [UInt8],
         body: Range<Int>,
         packet: PacketType,
         version: ProtocolVersion
     ) {
         self.buffer = buffer
-        self.storage = storage
         self.index = body.lowerBound
         self.end = body.upperBound
         self.packet = packet
@@ -123,19 +121,40 @@ struct PacketReader {
         return Array(buffer[range])
     }
 
-    /// The rest of the current region as a slice of the storage: no bytes are copied.
-    mutating func readRest() -> ArraySlice<UInt8> {
+    /// The rest of the current region, to be sliced from the storage without a copy.
+    mutating func readRest() -> Range<Int> {
         defer { index = end }
-        return storage[index..<end]
+        return index..<end
     }
 
     // MARK: - Topics (MQTT 5.0 §4.7)
 
     /// A topic name: a string without wildcards [MQTT-3.3.2-2].
-    mutating func readTopicName(_ field: Field, rule: Rule, allowEmpty: Bool = false) throws(MQTTCodecError) -> String {
-        let topic = try readString(field)
+    ///
+    /// This is the hot path of every PUBLISH: one scan of the raw bytes checks for NUL, non-ASCII
+    /// and wildcards together, and only unusual names take the slower checks.
+    mutating func readTopicName(
+        _ field: Field,
+        rule: Rule,
+        allowEmpty: Bool = false
+    ) throws(MQTTCodecError) -> String {
+        let length = Int(try readUInt16(field))
+        let range = try take(length, field)
+        if length == 0 && !allowEmpty {
+            throw error(.emptyTopic, field, rule: .topicNotEmpty)
+        }
+        let bytes = UnsafeBufferPointer(rebasing: buffer[range])
+        if UTF8Validation.scan(bytes, forWildcards: true) == .plain {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let topic: String
+        switch UTF8Validation.validate(bytes) {
+        case .valid(let string): topic = string
+        case .invalid: throw error(.invalidUTF8, field, rule: .utf8WellFormed)
+        case .containsNull: throw error(.nullCharacter, field, rule: .utf8NoNull)
+        }
         if let problem = TopicName.problem(in: topic, allowEmpty: allowEmpty) {
-            throw error(problem, field, rule: problem == .emptyTopic ? .topicNotEmpty : rule)
+            throw error(problem, field, rule: rule)
         }
         return topic
     }
