@@ -48,7 +48,7 @@ struct FixedHeader: Equatable {
                 rule: .reservedFlags
             )
         }
-        switch VariableByteInteger.parse(bytes, from: start + 1, to: end) {
+        switch VariableByteInteger.parse(bytes, from: start + 1, to: end, requireMinimal: version == .v5) {
         case .incomplete:
             return .incomplete
         case .value(let remaining, let length):
@@ -62,27 +62,13 @@ struct FixedHeader: Equatable {
                 rule: .remainingLength
             )
         case .notMinimal:
-            guard version == .v311 else {
-                throw MQTTCodecError(
-                    .variableByteIntegerNotMinimal,
-                    packet: type,
-                    field: .remainingLength,
-                    version: version,
-                    rule: .minimalVariableByteInteger
-                )
-            }
-            // MQTT 3.1.1 has no minimal-encoding rule: take the value as written.
-            var value = 0
-            var index = start + 1
-            var shift = 0
-            while true {
-                let byte = bytes[index]
-                value |= Int(byte & 0x7F) << shift
-                index += 1
-                if byte & 0x80 == 0 { break }
-                shift += 7
-            }
-            return .header(FixedHeader(type: type, flags: flags, remainingLength: value, length: index - start))
+            throw MQTTCodecError(
+                .variableByteIntegerNotMinimal,
+                packet: type,
+                field: .remainingLength,
+                version: version,
+                rule: .minimalVariableByteInteger
+            )
         }
     }
 

@@ -42,6 +42,10 @@ public struct PacketDecoder: Sendable {
         self.maximumPacketSize = maximumPacketSize
     }
 
+    /// Whether the stream could not be resynchronised after an error in a fixed header: every
+    /// further ``next()`` throws that error again.
+    public var hasFailed: Bool { failure != nil }
+
     /// The bytes held but not yet decoded.
     public var bufferedByteCount: Int {
         storage.count - readIndex + pending.count

@@ -38,11 +38,7 @@ enum FuzzCheck {
                     outcomes.append(.packet(packet))
                 } catch {
                     outcomes.append(.error(error))
-                    // The same error again means the decoder has stopped for good.
-                    if outcomes.count >= 2, outcomes[outcomes.count - 2] == .error(error) {
-                        outcomes.removeLast()
-                        return outcomes
-                    }
+                    if decoder.hasFailed { return outcomes }
                 }
             }
         }

@@ -379,13 +379,22 @@ struct MalformedPacketTests {
             rule: "MQTT-3.8.3-5"
         ),
         Malformed(
+            name: "requested QoS 3 in 3.1.1",
+            version: .v311,
+            bytes: hex("82 06 00 01 00 01 61 03"),
+            problem: .invalidQoS(3),
+            packet: .subscribe,
+            field: "Subscription Options",
+            rule: "MQTT-3-8.3-4"
+        ),
+        Malformed(
             name: "requested QoS 3",
             version: .v5,
             bytes: hex("82 07 00 01 00 00 01 61 03"),
             problem: .invalidQoS(3),
             packet: .subscribe,
             field: "Subscription Options",
-            rule: "MQTT-3.8.3-5"
+            rule: "§3.8.3.1"
         ),
         Malformed(
             name: "Retain Handling 3",

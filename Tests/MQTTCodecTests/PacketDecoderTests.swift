@@ -57,6 +57,7 @@ struct PacketDecoderTests {
         var decoder = PacketDecoder(version: .v311)
         decoder.append(hex("30 05 00 03 61 2F 2B  C0 00"))
         #expect(throws: MQTTCodecError.self) { try decoder.next() }
+        #expect(!decoder.hasFailed)
         #expect(try decoder.next() == .pingreq)
     }
 
@@ -67,6 +68,7 @@ struct PacketDecoderTests {
         var first: MQTTCodecError?
         do { _ = try decoder.next() } catch { first = error }
         #expect(first?.problem == .reservedPacketType(0))
+        #expect(decoder.hasFailed)
         decoder.append(hex("C0 00"))
         #expect(decoder.bufferedByteCount == 0)
         do {

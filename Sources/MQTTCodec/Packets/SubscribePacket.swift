@@ -109,7 +109,7 @@ extension Subscription {
             throw reader.error(
                 .invalidQoS(options & Options.qosMask),
                 .subscriptionOptions,
-                rule: .subscriptionOptionsReserved
+                rule: .requestedQoS
             )
         }
         let handlingBits = (options >> Options.retainHandlingShift) & 0x03

@@ -30,7 +30,7 @@ public enum TopicName {
                 packet: nil,
                 field: field,
                 version: version,
-                rule: Rule(v311: ("4.7.3", "MQTT-4.7.3-3"), v5: ("4.7.3", "MQTT-4.7.3-3"))
+                rule: .topicLength
             )
         }
         if topic.utf8.contains(0) {
@@ -39,7 +39,7 @@ public enum TopicName {
                 packet: nil,
                 field: field,
                 version: version,
-                rule: Rule(v311: ("4.7.3", "MQTT-4.7.3-2"), v5: ("4.7.3", "MQTT-4.7.3-2"))
+                rule: .topicNoNull
             )
         }
     }

@@ -67,7 +67,7 @@ struct PacketReader {
 
     /// A variable byte integer (MQTT 5.0 §1.5.5).
     mutating func readVariableByteInteger(_ field: Field) throws(MQTTCodecError) -> UInt32 {
-        switch VariableByteInteger.parse(buffer, from: index, to: end) {
+        switch VariableByteInteger.parse(buffer, from: index, to: end, requireMinimal: version == .v5) {
         case .value(let value, let length):
             index += length
             return value
@@ -76,19 +76,7 @@ struct PacketReader {
         case .tooLong:
             throw error(.variableByteIntegerTooLong, field, rule: .variableByteInteger)
         case .notMinimal:
-            // MQTT 3.1.1 does not require the shortest encoding; 5.0 does.
-            guard version == .v311 else {
-                throw error(.variableByteIntegerNotMinimal, field, rule: .minimalVariableByteInteger)
-            }
-            var value: UInt32 = 0
-            var shift: UInt32 = 0
-            while true {
-                let byte = buffer[index]
-                index += 1
-                value |= UInt32(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-            }
+            throw error(.variableByteIntegerNotMinimal, field, rule: .minimalVariableByteInteger)
         }
     }
 

@@ -27,9 +27,15 @@ enum VariableByteInteger {
         case notMinimal
     }
 
-    /// Reads a variable byte integer from `bytes[start..<end]`.
+    /// Reads a variable byte integer from `bytes[start..<end]`. MQTT 3.1.1 does not require the
+    /// shortest encoding; 5.0 does, so `requireMinimal` is set for 5.0 streams.
     @inline(__always)
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Parse {
+    static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        from start: Int,
+        to end: Int,
+        requireMinimal: Bool
+    ) -> Parse {
         var value: UInt32 = 0
         var shift: UInt32 = 0
         var index = start
@@ -40,7 +46,7 @@ enum VariableByteInteger {
             if byte & 0x80 == 0 {
                 let length = index - start
                 // A last byte of zero after a continuation adds nothing: a longer encoding than needed.
-                if length > 1 && byte == 0 { return .notMinimal }
+                if requireMinimal && length > 1 && byte == 0 { return .notMinimal }
                 return .value(value, length: length)
             }
             shift += 7

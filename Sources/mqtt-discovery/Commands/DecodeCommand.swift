@@ -61,7 +61,7 @@ enum DecodeCommand: Command {
                 Console.error("error: \(error)")
                 clean = false
                 // After a broken fixed header the stream cannot be followed any further.
-                if decoder.bufferedByteCount == 0 { break }
+                if decoder.hasFailed { break }
             }
         }
         if decoder.bufferedByteCount > 0 {
