@@ -80,12 +80,7 @@ public struct PacketDecoder: Sendable {
                 readIndex = 0
             }
         }
-        if discarding > 0 {
-            let skipped = min(discarding, storage.count - readIndex)
-            readIndex += skipped
-            discarding -= skipped
-            if discarding > 0 { return nil }
-        }
+        if discarding > 0 && !skipDiscarded() { return nil }
         if !pending.isEmpty {
             return try completePending()
         }
@@ -93,20 +88,18 @@ public struct PacketDecoder: Sendable {
 
         let header = try parseHeader(in: storage, from: readIndex)
         guard let header else {
-            moveRestToPending(capacity: 5)
+            moveRestToPending()
             return nil
         }
         do {
             try header.check(maximumPacketSize: maximumPacketSize, version: version)
         } catch {
             discarding = header.totalLength
-            let skipped = min(discarding, storage.count - readIndex)
-            readIndex += skipped
-            discarding -= skipped
+            _ = skipDiscarded()
             throw error
         }
         guard header.totalLength <= storage.count - readIndex else {
-            moveRestToPending(capacity: header.totalLength)
+            moveRestToPending()
             return nil
         }
         let start = readIndex
@@ -133,9 +126,10 @@ public struct PacketDecoder: Sendable {
             pending = []
             throw error
         }
+        // `pending` grows only by bytes that have arrived: reserving the size the header declares
+        // would let a peer claim memory it never sends.
         let wanted = min(header.totalLength - pending.count, storage.count - readIndex)
         if wanted > 0 {
-            pending.reserveCapacity(header.totalLength)
             pending.append(contentsOf: storage[readIndex..<(readIndex + wanted)])
             readIndex += wanted
         }
@@ -145,10 +139,17 @@ public struct PacketDecoder: Sendable {
         return try decode(header, from: bytes, at: 0)
     }
 
-    private mutating func moveRestToPending(capacity: Int) {
-        pending.reserveCapacity(capacity)
+    private mutating func moveRestToPending() {
         pending.append(contentsOf: storage[readIndex...])
         readIndex = storage.count
+    }
+
+    /// Drops the bytes of an oversized packet that have arrived; whether all of it is gone.
+    private mutating func skipDiscarded() -> Bool {
+        let skipped = min(discarding, storage.count - readIndex)
+        readIndex += skipped
+        discarding -= skipped
+        return discarding == 0
     }
 
     /// The fixed header at `bytes[start...]`, `nil` if incomplete. An error here is final.

@@ -34,33 +34,13 @@ public struct PublishPacket: Hashable, Sendable {
         packetIdentifier: UInt16? = nil,
         properties: PublishProperties = PublishProperties()
     ) {
-        self.init(
-            topicName: topicName,
-            payload: payload,
-            qos: qos,
-            retain: retain,
-            duplicate: duplicate,
-            packetIdentifier: packetIdentifier,
-            boxedProperties: properties.isEmpty ? nil : Box(properties)
-        )
-    }
-
-    private init(
-        topicName: String,
-        payload: ArraySlice<UInt8>,
-        qos: QoS,
-        retain: Bool,
-        duplicate: Bool,
-        packetIdentifier: UInt16?,
-        boxedProperties: Box<PublishProperties>?
-    ) {
         self.topicName = topicName
         self.payload = payload
         self.qos = qos
         self.retain = retain
         self.duplicate = duplicate
         self.packetIdentifier = packetIdentifier
-        self.boxedProperties = boxedProperties
+        self.boxedProperties = properties.isEmpty ? nil : Box(properties)
     }
 
     // Fixed header flag bits (MQTT 5.0 §3.3.1).
@@ -98,8 +78,8 @@ extension PublishPacket {
                 throw reader.error(.emptyTopic, .topicName, rule: .topicAliasOrTopic)
             }
         }
-        // Fields are set directly rather than through another initialiser: on this path, once per
-        // message, the extra copy (and its retains) showed up in profiles.
+        // Fields are set directly rather than through the public initialiser: on this path, once
+        // per message, the extra copy (and its retains) showed up in profiles.
         self.topicName = topicName
         self.payload = []
         self.qos = qos
@@ -114,12 +94,7 @@ extension PublishPacket {
             throw writer.error(.duplicateFlagWithQoS0, .dup, rule: .publishDUP)
         }
         let allowEmpty = writer.version == .v5 && boxedProperties?.value.topicAlias != nil
-        try writer.writeTopicName(
-            topicName,
-            .topicName,
-            rule: allowEmpty ? .topicAliasOrTopic : .topicNameWildcards,
-            allowEmpty: allowEmpty
-        )
+        try writer.writeTopicName(topicName, .topicName, rule: .topicNameWildcards, allowEmpty: allowEmpty)
         switch (qos, packetIdentifier) {
         case (.atMostOnce, nil): break
         case (.atMostOnce, .some):
