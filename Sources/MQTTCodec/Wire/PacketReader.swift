@@ -2,7 +2,7 @@
 ///
 /// A reader borrows `buffer` from `storage.withUnsafeBufferPointer`, so it never outlives that
 /// closure. It holds no reference to the storage: a PUBLISH payload is sliced from the storage
-/// by the caller, from ``restRange``, once the closure returns.
+/// by the caller, from the range ``readRest()`` returns, once the closure returns.
 struct PacketReader {
     let buffer: UnsafeBufferPointer<UInt8>
     /// The next byte to read.
