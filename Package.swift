@@ -29,8 +29,9 @@ let package = Package(
         // MARK: - Pure wire codecs (no I/O, no Foundation)
         .target(name: "MQTTCodec"),
 
-        // MARK: - Command-line support
+        // MARK: - Support
         .target(name: "ArgumentParsing"),
+        .target(name: "Logging"),
 
         // MARK: - Executables
         .executableTarget(
@@ -51,6 +52,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
         .testTarget(name: "CommandLineTests", dependencies: ["mqtt-discovery"]),
     ]
