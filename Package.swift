@@ -29,6 +29,9 @@ let package = Package(
         // MARK: - Pure wire codecs (no I/O, no Foundation)
         .target(name: "MQTTCodec"),
 
+        // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
+        .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
+
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
@@ -53,6 +56,9 @@ let package = Package(
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
+        // Helpers shared by the test suites: temporary directories, external processes, certificates.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
         .testTarget(name: "CommandLineTests", dependencies: ["mqtt-discovery"]),
     ]

@@ -23,8 +23,3 @@ static inline long copenssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version)
 static inline long copenssl_ctx_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
 }
-
-/// `BIO_get_mem_data`: the readable bytes of a memory BIO.
-static inline long copenssl_bio_get_mem_data(BIO *bio, char **data) {
-    return BIO_get_mem_data(bio, data);
-}

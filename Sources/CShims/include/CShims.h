@@ -3,6 +3,10 @@
 // prefixed `cshims_` so it cannot clash with libc.
 #pragma once
 
+// Linux headers Swift's Glibc module leaves out; including them here makes epoll and eventfd
+// visible to the I/O module through `import CShims`.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/types.h>
 
 /// `accept4(2)` with SOCK_NONBLOCK | SOCK_CLOEXEC, so an accepted socket is never inherited by a

@@ -1,0 +1,187 @@
+import IO
+import TestSupport
+import Testing
+
+/// TLS against a real peer: `openssl s_server -rev`, which answers each line reversed.
+@Suite("TLS against openssl s_server", .serialized)
+struct TLSTests {
+    let directory: TemporaryDirectory
+    let certificates: Certificates
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        certificates = try Certificates.make(in: directory)
+    }
+
+    /// Starts `openssl s_server` on a free port with the given certificate.
+    private func server(
+        certificate: String? = nil,
+        key: String? = nil,
+        requireClientCertificate: Bool = false
+    ) async throws -> (ExternalProcess, UInt16) {
+        let port = try Machine.freePort()
+        var arguments = [
+            "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate ?? certificates.serverCertificate,
+            "-key", key ?? certificates.serverKey, "-rev", "-quiet",
+        ]
+        if requireClientCertificate {
+            arguments += ["-Verify", "1", "-CAfile", certificates.caFile]
+        }
+        let process = try ExternalProcess(Machine.which("openssl") ?? "/usr/bin/openssl", arguments)
+        try await Machine.waitForPort(port)
+        return (process, port)
+    }
+
+    /// Sends a line and returns the reversed answer.
+    private func exchange(_ connection: Connection, loop: EventLoop) async throws -> String {
+        let events = ConnectionEvents()
+        try await onLoop(loop) {
+            connection.delegate = events
+            connection.write(Array("mqtt-discovery\n".utf8))
+            connection.flush()
+        }
+        let answer = try await events.receive(15)
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    @Test("a server verified against the CA file, by host name and by address", arguments: ["localhost", "127.0.0.1"])
+    func verified(_ host: String) async throws {
+        let (server, port) = try await server()
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let connection = try await connect(
+            host: host,
+            port: port,
+            tls: TLSConfiguration(caFile: certificates.caFile),
+            on: loop
+        ).get()
+        #expect(try await exchange(connection, loop: loop) == "yrevocsid-ttqm\n")
+    }
+
+    @Test("a certificate from an unknown CA is refused with OpenSSL's reason")
+    func wrongCA() async throws {
+        let (server, port) = try await server()
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let result = await connect(
+            host: "localhost",
+            port: port,
+            tls: TLSConfiguration(caFile: certificates.otherCAFile),
+            on: loop
+        )
+        #expect(result.failure == .tls(TLSError(.verification, "unable to get local issuer certificate")))
+    }
+
+    @Test("a certificate for another host name is refused")
+    func wrongHost() async throws {
+        let (server, port) = try await server(
+            certificate: certificates.wrongHostCertificate,
+            key: certificates.wrongHostKey
+        )
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let result = await connect(
+            host: "localhost",
+            port: port,
+            tls: TLSConfiguration(caFile: certificates.caFile),
+            on: loop
+        )
+        #expect(result.failure == .tls(TLSError(.verification, "hostname mismatch")))
+    }
+
+    @Test("verification off accepts any certificate")
+    func insecure() async throws {
+        let (server, port) = try await server(
+            certificate: certificates.wrongHostCertificate,
+            key: certificates.wrongHostKey
+        )
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let connection = try await connect(
+            host: "localhost",
+            port: port,
+            tls: TLSConfiguration(verifyPeer: false),
+            on: loop
+        ).get()
+        #expect(try await exchange(connection, loop: loop) == "yrevocsid-ttqm\n")
+    }
+
+    @Test("mutual TLS: the client certificate is presented and accepted")
+    func mutualTLS() async throws {
+        let (server, port) = try await server(requireClientCertificate: true)
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let configuration = TLSConfiguration(
+            caFile: certificates.caFile,
+            certificateFile: certificates.clientCertificate,
+            privateKeyFile: certificates.clientKey
+        )
+        let connection = try await connect(host: "localhost", port: port, tls: configuration, on: loop).get()
+        #expect(try await exchange(connection, loop: loop) == "yrevocsid-ttqm\n")
+    }
+
+    @Test("mutual TLS: without a client certificate the server ends the session")
+    func mutualTLSWithoutCertificate() async throws {
+        let (server, port) = try await server(requireClientCertificate: true)
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let result = await connect(
+            host: "localhost",
+            port: port,
+            tls: TLSConfiguration(caFile: certificates.caFile),
+            on: loop
+        )
+        switch result {
+        case .failure(.tls(let error)):
+            // TLS 1.2 refuses in the handshake.
+            #expect(error.reason.contains("certificate"))
+        case .failure(let error):
+            Issue.record("unexpected error \(error)")
+        case .success(let connection):
+            // TLS 1.3 finishes the client's handshake first; the server's alert then ends the stream.
+            do {
+                _ = try await exchange(connection, loop: loop)
+                Issue.record("the server answered without a client certificate")
+            } catch let closed as ClosedEarly {
+                guard case .tls(let error)? = closed.error else {
+                    Issue.record("closed without a TLS error: \(String(describing: closed.error))")
+                    return
+                }
+                #expect(error.reason.contains("certificate required"))
+            }
+        }
+    }
+
+    @Test("a key that does not match its certificate is a configuration error")
+    func mismatchedKey() async throws {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let configuration = TLSConfiguration(
+            caFile: certificates.caFile,
+            certificateFile: certificates.clientCertificate,
+            privateKeyFile: certificates.serverKey
+        )
+        let (server, port) = try await server()
+        defer { server.stop() }
+        let result = await connect(host: "localhost", port: port, tls: configuration, on: loop)
+        guard case .failure(.tls(let error)) = result else {
+            Issue.record("expected a configuration error, got \(result)")
+            return
+        }
+        #expect(error.stage == .configuration)
+        #expect(error.reason.hasSuffix("key values mismatch"))
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

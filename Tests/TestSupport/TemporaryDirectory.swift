@@ -1,0 +1,31 @@
+import Foundation
+
+/// A directory under the system's temporary directory, removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    /// The directory's path.
+    public let path: String
+
+    /// Creates a fresh directory whose name starts with `prefix`.
+    public init(prefix: String = "mqtt-discovery-test") throws {
+        let base = FileManager.default.temporaryDirectory.path
+        path = "\(base)/\(prefix)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The path of `name` inside the directory.
+    public func file(_ name: String) -> String {
+        "\(path)/\(name)"
+    }
+
+    /// Writes `contents` to `name` and returns its path.
+    @discardableResult
+    public func write(_ name: String, _ contents: String) throws -> String {
+        let target = file(name)
+        try contents.write(toFile: target, atomically: true, encoding: .utf8)
+        return target
+    }
+}
