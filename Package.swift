@@ -32,6 +32,9 @@ let package = Package(
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
         .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
 
+        // MARK: - The MQTT client
+        .target(name: "MQTTClient", dependencies: ["MQTTCodec", "IO", "Logging"]),
+
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
+        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTCodec", "IO", "TestSupport"]),
         // Helpers shared by the test suites: temporary directories, external processes, certificates.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),

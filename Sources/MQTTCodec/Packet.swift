@@ -111,6 +111,17 @@ extension Packet {
         }
     }
 
+    /// The number of bytes the packet encodes to, fixed header included, after the same checks
+    /// ``encode(version:into:maximumPacketSize:)`` makes; nothing is written.
+    public func encodedSize(version: ProtocolVersion) throws(MQTTCodecError) -> Int {
+        let version: ProtocolVersion =
+            if case .connect(let connect) = self { connect.protocolVersion } else { version }
+        var counter = PacketWriter(sink: ByteCounter(), packet: type, version: version)
+        try writeBody(to: &counter)
+        let remaining = counter.sink.count
+        return 1 + VariableByteInteger.size(of: UInt32(clamping: remaining)) + remaining
+    }
+
     /// The packet's bytes. See ``encode(version:into:maximumPacketSize:)``.
     public func encoded(version: ProtocolVersion) throws(MQTTCodecError) -> [UInt8] {
         var bytes: [UInt8] = []

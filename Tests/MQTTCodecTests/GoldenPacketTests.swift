@@ -18,6 +18,11 @@ struct GoldenPacketTests {
         #expect(try golden.packet.encoded(version: golden.version) == golden.bytes)
     }
 
+    @Test("encodedSize agrees with the golden bytes", arguments: GoldenPackets.all)
+    func encodedSize(_ golden: Golden) throws {
+        #expect(try golden.packet.encodedSize(version: golden.version) == golden.bytes.count)
+    }
+
     @Test("the goldens cover every packet type of each version")
     func coverage() {
         let v311Types = Set(GoldenPackets.v311.map(\.packet.type))

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#endif
+
+/// Facts about the machine the process runs on.
+public enum Host {
+    /// The host name.
+    public static var name: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The machine's systemd/D-Bus identity (`/etc/machine-id`), stable across reboots and
+    /// distinct between machines and containers made from one image; nil where it does not exist.
+    public static var machineID: String? {
+        for path in ["/etc/machine-id", "/var/lib/dbus/machine-id"] {
+            if let text = readSmallFile(path)?.trimmingWhitespace(), !text.isEmpty { return text }
+        }
+        return nil
+    }
+
+    /// The contents of a small text file, or nil.
+    static func readSmallFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { Syscall.close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        let count = read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func trimmingWhitespace() -> String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}

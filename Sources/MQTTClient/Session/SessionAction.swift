@@ -1,0 +1,32 @@
+import MQTTCodec
+
+/// Identifies an application request (publish, subscribe, unsubscribe) so its completion can
+/// find its caller.
+typealias RequestToken = UInt64
+
+/// How a request ended.
+enum RequestResult: Hashable, Sendable {
+    /// A publish was acknowledged (QoS 1, 2) or written (QoS 0).
+    case published
+    /// A subscribe was acknowledged, one code per filter in the request's order.
+    case subscribed([ReasonCode])
+    /// An unsubscribe was acknowledged, one code per filter.
+    case unsubscribed([ReasonCode])
+    /// The request failed.
+    case failed(MQTTClientError)
+}
+
+/// What the session state machine asks its driver to do, in order.
+enum SessionAction: Hashable, Sendable {
+    /// Send a packet.
+    case send(Packet)
+    /// Hand a received message to the application.
+    case deliver(Message)
+    /// Complete an application request.
+    case complete(RequestToken, RequestResult)
+    /// The broker accepted the connection.
+    case connected(sessionPresent: Bool)
+    /// Close the network connection for this reason; the driver then reports the loss back with
+    /// ``SessionState/connectionClosed(_:now:into:)``.
+    case close(MQTTClientError)
+}

@@ -1,0 +1,63 @@
+import MQTTCodec
+
+/// Incoming messages: delivery, acknowledgements, exactly-once for QoS 2, and topic aliases.
+extension SessionState {
+    mutating func receivedPublish(_ publish: PublishPacket, now: Instant, into actions: inout [SessionAction]) {
+        var publish = publish
+        if version == .v5, let alias = publish.properties.topicAlias {
+            // MQTT 5.0 §3.3.2.3.4: an alias above our Topic Alias Maximum, or an empty topic with an
+            // alias never set on this connection, is a protocol error (0x94).
+            guard alias <= configuration.topicAliasMaximum else {
+                violation(
+                    "topic alias \(alias) is above our maximum \(configuration.topicAliasMaximum)",
+                    code: .topicAliasInvalid,
+                    now: now,
+                    into: &actions
+                )
+                return
+            }
+            if publish.topicName.isEmpty {
+                guard let topic = inboundAliases[alias] else {
+                    violation("topic alias \(alias) was never set", code: .topicAliasInvalid, now: now, into: &actions)
+                    return
+                }
+                publish.topicName = topic
+            } else {
+                inboundAliases[alias] = publish.topicName
+            }
+        }
+        switch publish.qos {
+        case .atMostOnce:
+            actions.append(.deliver(Message(publish)))
+        case .atLeastOnce:
+            // Delivered first, then acknowledged: if we stop in between, the broker sends it again.
+            let identifier = publish.packetIdentifier ?? 0
+            actions.append(.deliver(Message(publish)))
+            send(.puback(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+        case .exactlyOnce:
+            let identifier = publish.packetIdentifier ?? 0
+            // Until PUBREL, a PUBLISH with the same identifier is the same message: acknowledge
+            // it again but do not deliver it twice [MQTT-4.3.3-10].
+            if incomingQoS2.insert(identifier).inserted {
+                if incomingQoS2.count > Int(configuration.receiveMaximum) {
+                    violation(
+                        "more than \(configuration.receiveMaximum) unacknowledged QoS 2 messages",
+                        code: .receiveMaximumExceeded,
+                        now: now,
+                        into: &actions
+                    )
+                    return
+                }
+                actions.append(.deliver(Message(publish)))
+            }
+            send(.pubrec(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+        }
+    }
+
+    mutating func receivedPubRel(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
+        let known = incomingQoS2.remove(ack.packetIdentifier) != nil
+        // MQTT 5.0 §3.7.2.1: PUBCOMP "Packet Identifier not found" for an identifier we do not hold.
+        let code: ReasonCode = known || version == .v311 ? .success : .packetIdentifierNotFound
+        send(.pubcomp(PubAckPacket(packetIdentifier: ack.packetIdentifier, reasonCode: code)), now: now, into: &actions)
+    }
+}

@@ -1,0 +1,142 @@
+import MQTTCodec
+
+/// Outgoing messages: QoS 0, 1 and 2 flows, packet identifiers, and the send quota that keeps
+/// in-flight messages within the broker's Receive Maximum (MQTT 5.0 §4.9).
+extension SessionState {
+    /// The application publishes a message. It is sent now if the session is up and the quota
+    /// allows, else queued; QoS 1 and 2 complete on acknowledgement, QoS 0 once handed over.
+    mutating func publish(_ message: Message, token: RequestToken?, now: Instant, into actions: inout [SessionAction]) {
+        var packet = message.packet
+        packet.packetIdentifier = nil
+        packet.duplicate = false
+        if let problem = check(packet) {
+            if let token { actions.append(.complete(token, .failed(problem))) }
+            return
+        }
+        if phase == .connected && queuedHead == queued.count && (packet.qos == .atMostOnce || sendQuota > 0) {
+            sendNow(packet, token: token, now: now, into: &actions)
+        } else {
+            queued.append((packet, token))
+        }
+    }
+
+    /// Why the broker would not accept this publish, if it would not: a wildcard in the topic,
+    /// a QoS or RETAIN above what it allows, or a size above its maximum packet size.
+    private func check(_ packet: PublishPacket) -> MQTTClientError? {
+        if phase == .connected {
+            if packet.qos > limits.maximumQoS {
+                return .invalidPacket("QoS \(packet.qos) is above the broker's maximum QoS \(limits.maximumQoS)")
+            }
+            if packet.retain && !limits.retainAvailable {
+                return .invalidPacket("the broker does not support retained messages")
+            }
+        }
+        var sized = packet
+        if sized.qos != .atMostOnce { sized.packetIdentifier = 1 }
+        do {
+            let size = try Packet.publish(sized).encodedSize(version: version)
+            if phase == .connected && size > limits.maximumPacketSize {
+                return .invalidPacket(
+                    "the message is \(size) bytes; the broker's maximum packet size is \(limits.maximumPacketSize)"
+                )
+            }
+        } catch {
+            return .invalidPacket(error.description)
+        }
+        return nil
+    }
+
+    private mutating func sendNow(
+        _ packet: PublishPacket,
+        token: RequestToken?,
+        now: Instant,
+        into actions: inout [SessionAction]
+    ) {
+        var packet = packet
+        guard packet.qos != .atMostOnce else {
+            send(.publish(packet), now: now, into: &actions)
+            if let token { actions.append(.complete(token, .published)) }
+            return
+        }
+        guard let identifier = packetIdentifiers.allocate() else {
+            queued.append((packet, token))
+            return
+        }
+        packet.packetIdentifier = identifier
+        inFlight[identifier] = InFlight(packet: packet, token: token)
+        sendQuota -= 1
+        send(.publish(packet), now: now, into: &actions)
+    }
+
+    /// Sends queued publishes as far as the quota (and the connection) allows, in order.
+    mutating func sendQueued(now: Instant, into actions: inout [SessionAction]) {
+        guard phase == .connected else { return }
+        while queuedHead < queued.count {
+            let next = queued[queuedHead]
+            if next.packet.qos != .atMostOnce && sendQuota <= 0 { break }
+            if let problem = check(next.packet) {
+                if let token = next.token { actions.append(.complete(token, .failed(problem))) }
+            } else {
+                sendNow(next.packet, token: next.token, now: now, into: &actions)
+            }
+            queuedHead += 1
+        }
+        if queuedHead == queued.count {
+            queued.removeAll(keepingCapacity: true)
+            queuedHead = 0
+        } else if queuedHead > 4_096 && queuedHead * 2 > queued.count {
+            queued.removeFirst(queuedHead)
+            queuedHead = 0
+        }
+    }
+
+    /// Ends an outgoing exchange: frees its identifier and quota, completes its request.
+    private mutating func finish(
+        _ identifier: UInt16,
+        result: RequestResult,
+        now: Instant,
+        into actions: inout [SessionAction]
+    ) {
+        guard let entry = inFlight[identifier] else { return }
+        inFlight[identifier] = nil
+        packetIdentifiers.release(identifier)
+        sendQuota += 1
+        if let token = entry.token { actions.append(.complete(token, result)) }
+        sendQueued(now: now, into: &actions)
+    }
+
+    private func result(_ code: ReasonCode, _ properties: AckProperties) -> RequestResult {
+        code.isFailure ? .failed(.rejected(code, reasonString: properties.reasonString)) : .published
+    }
+
+    mutating func receivedPubAck(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
+        guard let entry = inFlight[ack.packetIdentifier], entry.packet.qos == .atLeastOnce else {
+            // An acknowledgement for nothing we sent: a late duplicate after a reconnect. Harmless.
+            return
+        }
+        finish(ack.packetIdentifier, result: result(ack.reasonCode, ack.properties), now: now, into: &actions)
+    }
+
+    mutating func receivedPubRec(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
+        let identifier = ack.packetIdentifier
+        guard var entry = inFlight[identifier], entry.packet.qos == .exactlyOnce else {
+            // MQTT 5.0 §4.3.3: answer an unknown identifier with PUBREL "Packet Identifier not found".
+            let code: ReasonCode = version == .v5 ? .packetIdentifierNotFound : .success
+            send(.pubrel(PubAckPacket(packetIdentifier: identifier, reasonCode: code)), now: now, into: &actions)
+            return
+        }
+        if ack.reasonCode.isFailure {
+            // [MQTT-4.4.0-2]: a failed PUBREC ends the exchange; the message is not re-sent.
+            finish(identifier, result: result(ack.reasonCode, ack.properties), now: now, into: &actions)
+            return
+        }
+        entry.released = true
+        inFlight[identifier] = entry
+        send(.pubrel(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+    }
+
+    mutating func receivedPubComp(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
+        guard let entry = inFlight[ack.packetIdentifier], entry.released else { return }
+        finish(ack.packetIdentifier, result: .published, now: now, into: &actions)
+    }
+}
