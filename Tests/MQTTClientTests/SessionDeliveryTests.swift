@@ -133,8 +133,8 @@ struct SessionDeliveryTests {
         var harness = SessionHarness()
         _ = harness.connect()
         let actions = harness.receive(inbound("a/b", "v", qos: .atLeastOnce, id: 9))
-        #expect(actions.count == 2)
-        #expect(actions.first.map { if case .deliver = $0 { true } else { false } } == true)
+        #expect(actions.count == 1)
+        #expect(actions.delivered.map(\.topic) == ["a/b"])
         #expect(actions.sent == [.puback(PubAckPacket(packetIdentifier: 9))])
         // Acknowledgements carry nothing more: strict brokers reject properties they did not expect.
         #expect(try actions.sent[0].encoded(version: .v5) == [0x40, 0x02, 0x00, 0x09])
@@ -157,6 +157,18 @@ struct SessionDeliveryTests {
         )
         // After PUBCOMP the identifier starts a new message [MQTT-4.3.3-12].
         #expect(harness.receive(inbound("a", "again", qos: .exactlyOnce, id: 7)).delivered.count == 1)
+    }
+
+    @Test("a declined QoS 2 message is not acknowledged and counts as new when it comes again")
+    func declinedQoS2() {
+        var harness = SessionHarness()
+        _ = harness.connect()
+        let first = harness.receive(inbound("a", qos: .exactlyOnce, id: 5))
+        guard let message = first.delivered.first else { return }
+        harness.session.declined(message)
+        _ = harness.lose()
+        _ = harness.connect(sessionPresent: true)
+        #expect(harness.receive(inbound("a", qos: .exactlyOnce, id: 5, dup: true)).delivered.count == 1)
     }
 
     @Test("QoS 2 exactly once across a reconnect that keeps the session")

@@ -20,8 +20,10 @@ enum RequestResult: Hashable, Sendable {
 enum SessionAction: Hashable, Sendable {
     /// Send a packet.
     case send(Packet)
-    /// Hand a received message to the application.
-    case deliver(Message)
+    /// Hand a received message to the application, then send `acknowledgement` (PUBACK or PUBREC)
+    /// if the application accepted it; if it declined, report that with
+    /// ``SessionState/declined(_:)`` so the message comes again in the next session.
+    case deliver(Message, acknowledgement: Packet?)
     /// Complete an application request.
     case complete(RequestToken, RequestResult)
     /// The broker accepted the connection.

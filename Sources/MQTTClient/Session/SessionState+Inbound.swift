@@ -28,16 +28,19 @@ extension SessionState {
         }
         switch publish.qos {
         case .atMostOnce:
-            actions.append(.deliver(Message(publish)))
+            actions.append(.deliver(Message(publish), acknowledgement: nil))
         case .atLeastOnce:
             // Delivered first, then acknowledged: if we stop in between, the broker sends it again.
             let identifier = publish.packetIdentifier ?? 0
-            actions.append(.deliver(Message(publish)))
-            send(.puback(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+            lastSent = now
+            actions.append(
+                .deliver(Message(publish), acknowledgement: .puback(PubAckPacket(packetIdentifier: identifier)))
+            )
         case .exactlyOnce:
             let identifier = publish.packetIdentifier ?? 0
             // Until PUBREL, a PUBLISH with the same identifier is the same message: acknowledge
             // it again but do not deliver it twice [MQTT-4.3.3-10].
+            let pubrec = Packet.pubrec(PubAckPacket(packetIdentifier: identifier))
             if incomingQoS2.insert(identifier).inserted {
                 if incomingQoS2.count > Int(configuration.receiveMaximum) {
                     violation(
@@ -48,9 +51,19 @@ extension SessionState {
                     )
                     return
                 }
-                actions.append(.deliver(Message(publish)))
+                lastSent = now
+                actions.append(.deliver(Message(publish), acknowledgement: pubrec))
+            } else {
+                send(pubrec, now: now, into: &actions)
             }
-            send(.pubrec(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+        }
+    }
+
+    /// The application declined a QoS 1 or 2 message: it goes unacknowledged, so the broker
+    /// delivers it again in the next session (for QoS 2, as a new delivery).
+    mutating func declined(_ message: Message) {
+        if message.qos == .exactlyOnce, let identifier = message.packet.packetIdentifier {
+            incomingQoS2.remove(identifier)
         }
     }
 

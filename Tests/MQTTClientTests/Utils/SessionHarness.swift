@@ -89,14 +89,20 @@ struct SessionHarness {
 }
 
 extension Array where Element == SessionAction {
-    /// The packets sent, in order.
+    /// The packets sent, in order, acknowledgements of accepted deliveries included.
     var sent: [Packet] {
-        compactMap { if case .send(let packet) = $0 { packet } else { nil } }
+        compactMap { action in
+            switch action {
+            case .send(let packet): packet
+            case .deliver(_, let acknowledgement): acknowledgement
+            default: nil
+            }
+        }
     }
 
     /// The messages delivered, in order.
     var delivered: [Message] {
-        compactMap { if case .deliver(let message) = $0 { message } else { nil } }
+        compactMap { if case .deliver(let message, _) = $0 { message } else { nil } }
     }
 
     /// The close reason, if the actions close the connection.
