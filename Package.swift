@@ -42,7 +42,7 @@ let package = Package(
         // MARK: - Executables
         .executableTarget(
             name: "mqtt-discovery",
-            dependencies: ["MQTTCodec", "ArgumentParsing"]
+            dependencies: ["MQTTCodec", "MQTTClient", "IO", "Logging", "ArgumentParsing"]
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",
@@ -64,7 +64,10 @@ let package = Package(
         // Helpers shared by the test suites: temporary directories, external processes, certificates.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["mqtt-discovery"]),
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["mqtt-discovery", "MQTTClient", "MQTTCodec", "IO", "TestSupport"]
+        ),
     ]
 )
 

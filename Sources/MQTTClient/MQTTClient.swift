@@ -394,7 +394,8 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             // The first attempt of connect() failed: report it and stop.
             connectWaiter = nil
             running = false
-            report(.disconnected(error, retryIn: nil))
+            // The caller of connect() gets the error; logging it too would say it twice.
+            report(.disconnected(error, retryIn: nil), logLevel: .debug)
             session.failAll(error, into: &actions)
             perform()
             waiter(.failure(error))
@@ -426,12 +427,14 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         for waiter in waiters { waiter() }
     }
 
-    private func report(_ state: ConnectionState) {
-        switch state {
-        case .connected: logger.info("\(state)")
-        case .disconnected: logger.warning("\(state)")
-        case .connecting, .stopped: logger.debug("\(state)")
-        }
+    private func report(_ state: ConnectionState, logLevel: LogLevel? = nil) {
+        let level: LogLevel =
+            switch state {
+            case .connected: .info
+            case .disconnected: .warning
+            case .connecting, .stopped: .debug
+            }
+        logger.log(logLevel ?? level, "\(state)")
         stateContinuation.yield(state)
     }
 }

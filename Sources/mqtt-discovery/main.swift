@@ -7,5 +7,5 @@
 @preconcurrency import Musl
 #endif
 
-let status = CommandLineTool.run(Array(CommandLine.arguments.dropFirst()), environment: Environment.current())
+let status = await CommandLineTool.run(Array(CommandLine.arguments.dropFirst()), environment: Environment.current())
 exit(status.rawValue)

@@ -13,6 +13,7 @@ public final class ExternalProcess: @unchecked Sendable {
     /// The process ID.
     public let pid: Int32
     private let logPath: String
+    private let errorPath: String?
     private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments`; `environment` replaces the test's own if given.
@@ -20,17 +21,24 @@ public final class ExternalProcess: @unchecked Sendable {
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
-        standardInput: String = "/dev/null"
+        standardInput: String = "/dev/null",
+        separateStandardError: Bool = false
     ) throws {
         self.executable = executable
-        logPath = "\(FileManager.default.temporaryDirectory.path)/process-\(UUID().uuidString.prefix(8)).log"
+        let base = "\(FileManager.default.temporaryDirectory.path)/process-\(UUID().uuidString.prefix(8))"
+        logPath = base + ".log"
+        errorPath = separateStandardError ? base + ".err" : nil
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, standardInput, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
 
         // A child inherits the spawning thread's signal mask and ignored signals (this process
         // ignores SIGPIPE, and test threads may block SIGTERM): start it with neither.
@@ -63,11 +71,28 @@ public final class ExternalProcess: @unchecked Sendable {
     deinit {
         stop()
         unlink(logPath)
+        if let errorPath { unlink(errorPath) }
     }
 
-    /// What the process has written so far (standard output and error together).
+    /// What the process has written so far: standard output, and standard error too unless it
+    /// was kept separate.
     public var log: String {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// What the process has written to standard error, when kept separate.
+    public var errorLog: String {
+        errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+    }
+
+    /// Waits until the log contains `text`, or throws after `timeout`.
+    public func waitForLog(containing text: String, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if log.contains(text) || errorLog.contains(text) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("'\(text)' did not appear in the output of \(executable): \(log)\(errorLog)")
     }
 
     /// Whether the process is still running.

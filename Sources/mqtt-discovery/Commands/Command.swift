@@ -5,5 +5,5 @@ protocol Command: Sendable {
     /// The command's arguments and help text.
     static var spec: CommandSpec { get }
     /// Runs the command with parsed arguments and returns the status to exit with.
-    static func run(_ arguments: ParsedArguments, environment: [String: String]) throws -> ExitStatus
+    static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus
 }

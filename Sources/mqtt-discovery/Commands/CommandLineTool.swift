@@ -5,7 +5,7 @@ enum CommandLineTool {
     static let name = "mqtt-discovery"
 
     /// Every subcommand, in the order `--help` lists them.
-    static let commands: [any Command.Type] = [DecodeCommand.self]
+    static let commands: [any Command.Type] = [SubCommand.self, PubCommand.self, DecodeCommand.self]
 
     static var spec: CommandSpec {
         CommandSpec(
@@ -16,14 +16,15 @@ enum CommandLineTool {
                 and reports the live set to an Akri agent. It is also a toolbox for the MQTT wire protocol.
 
                 EXIT STATUS: 0 success, 1 failure, 64 wrong command line, 65 malformed input data,
-                66 an input file could not be read.
+                66 an input file could not be read, 69 the broker cannot be reached (or TLS failed),
+                76 the broker broke the protocol, 77 the broker refused us (credentials, authorisation).
                 """,
             arguments: [.flag("--version", help: "Print the version and exit.")],
             subcommands: commands.map { (String($0.spec.name.split(separator: " ").last!), $0.spec.abstract) }
         )
     }
 
-    static func run(_ arguments: [String], environment: [String: String]) -> ExitStatus {
+    static func run(_ arguments: [String], environment: [String: String]) async -> ExitStatus {
         guard let first = arguments.first else {
             Console.error(spec.helpText)
             return .usage
@@ -54,7 +55,7 @@ enum CommandLineTool {
                 Console.out(text)
                 return .success
             case .arguments(let parsed):
-                return try command.run(parsed, environment: environment)
+                return try await command.run(parsed, environment: environment)
             }
         } catch let error as UsageError {
             Console.error("error: \(error)")

@@ -32,7 +32,7 @@ enum DecodeCommand: Command {
         ]
     )
 
-    static func run(_ arguments: ParsedArguments, environment: [String: String]) throws -> ExitStatus {
+    static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
         let version: ProtocolVersion = try arguments.choice("protocol", as: ProtocolChoice.self) == .v311 ? .v311 : .v5
         let maximum =
             try arguments.integer("max-packet-size", as: Int.self, in: 2...PacketDecoder.protocolMaximumPacketSize)

@@ -10,4 +10,10 @@ enum ExitStatus: Int32 {
     case dataError = 65
     /// An input file could not be read (`EX_NOINPUT`).
     case noInput = 66
+    /// The broker cannot be reached, or TLS failed (`EX_UNAVAILABLE`).
+    case unavailable = 69
+    /// The broker broke the protocol (`EX_PROTOCOL`).
+    case protocolError = 76
+    /// The broker refused us: bad credentials, not authorised, banned (`EX_NOPERM`).
+    case notPermitted = 77
 }

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#endif
+
+/// Standard output for a stream of results, written in large chunks: lines collect in a buffer
+/// that is written when it passes 64 KiB and whenever the owner flushes (once per batch of
+/// messages), so a fast stream costs few system calls. Used from one thread.
+final class OutputBuffer {
+    private var bytes: [UInt8] = []
+    private let descriptor: Int32
+
+    init(descriptor: Int32 = STDOUT_FILENO) {
+        self.descriptor = descriptor
+        bytes.reserveCapacity(1 << 16)
+    }
+
+    /// Adds `line` and a newline.
+    func append(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\n"))
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    /// Adds raw bytes and a newline.
+    func append<Bytes: Collection<UInt8>>(bytes line: Bytes) {
+        bytes.append(contentsOf: line)
+        bytes.append(UInt8(ascii: "\n"))
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes everything buffered.
+    func flush() {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            offset += written
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}

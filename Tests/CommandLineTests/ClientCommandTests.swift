@@ -1,0 +1,270 @@
+import IO
+import MQTTClient
+import MQTTCodec
+import Synchronization
+import TestSupport
+import Testing
+
+/// `sub` and `pub` as a user runs them, against a real mosquitto.
+@Suite("sub and pub against mosquitto", .serialized)
+struct ClientCommandTests {
+    @Test("pub at QoS 0, 1 and 2 and sub -C with JSON output", arguments: ["3.1.1", "5"])
+    func pubSub(_ version: String) async throws {
+        let broker = try await Mosquitto()
+        let sub = try Binary.start([
+            "sub", "--url", broker.url, "--protocol", version, "-t", "cli/#", "-q", "2", "-C", "4", "--output", "json",
+            "--log-level", "info",
+        ])
+        try await sub.waitForLog(containing: "connected")
+        try await Task.sleep(for: .milliseconds(100))
+        for qos in ["0", "1", "2"] {
+            let pub = try await Binary.run(
+                [
+                    "pub", "--url", broker.url, "--protocol", version, "-t", "cli/q\(qos)", "-m", "qos \(qos)", "-q",
+                    qos,
+                ],
+                timeout: .seconds(10)
+            )
+            #expect(pub.status == 0, "\(pub.standardError)")
+        }
+        let lines = try await Binary.run(
+            ["pub", "--url", broker.url, "-t", "cli/lines", "-l", "-q", "1"],
+            input: "ignored-after-count\n",
+            timeout: .seconds(10)
+        )
+        #expect(lines.status == 0)
+        let status = await sub.waitForExit(timeout: .seconds(10))
+        #expect(status == 0)
+        let output = sub.log.split(separator: "\n").map(String.init)
+        #expect(
+            output == [
+                #"{"topic":"cli/q0","payload":"qos 0","qos":0,"retain":false}"#,
+                #"{"topic":"cli/q1","payload":"qos 1","qos":1,"retain":false}"#,
+                #"{"topic":"cli/q2","payload":"qos 2","qos":2,"retain":false}"#,
+                #"{"topic":"cli/lines","payload":"ignored-after-count","qos":1,"retain":false}"#,
+            ]
+        )
+    }
+
+    @Test("a payload that is not UTF-8 is printed in base64, in text and JSON")
+    func binaryPayload() async throws {
+        let broker = try await Mosquitto()
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let publisher = MQTTClient(
+            configuration: ClientConfiguration(url: try BrokerURL(broker.url), clientIdentifier: "bin"),
+            eventLoop: loop
+        )
+        try await publisher.connect()
+        try await publisher.publish(
+            Message(topic: "bin/x", payload: [0xFF, 0x00, 0x10], qos: .atLeastOnce, retain: true)
+        )
+        let json = try await Binary.run(
+            ["sub", "--url", broker.url, "-t", "bin/#", "-C", "1", "--output", "json"],
+            timeout: .seconds(10)
+        )
+        #expect(
+            json.standardOutput == #"{"topic":"bin/x","payload":"/wAQ","encoding":"base64","qos":0,"retain":true}"#
+                + "\n"
+        )
+        let text = try await Binary.run(["sub", "--url", broker.url, "-t", "bin/#", "-C", "1"], timeout: .seconds(10))
+        #expect(text.standardOutput == "bin/x base64:/wAQ\n")
+        await publisher.disconnect()
+    }
+
+    @Test("sub -C with a persistent session leaves the messages past COUNT with the broker")
+    func countLosesNothing() async throws {
+        let broker = try await Mosquitto()
+        let session = ["--url", broker.url, "--no-clean", "-i", "counted", "-t", "count/#", "-q", "1"]
+        // Make the session: subscribe, take one message, go away.
+        let first = try Binary.start(["sub"] + session + ["-C", "1", "--log-level", "info"])
+        try await first.waitForLog(containing: "connected")
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await Binary.run(
+            ["pub", "--url", broker.url, "-t", "count/0", "-m", "0", "-q", "1"],
+            timeout: .seconds(10)
+        )
+        #expect(await first.waitForExit(timeout: .seconds(10)) == 0)
+        // Five messages queue up while nobody is connected.
+        for index in 1...5 {
+            _ = try await Binary.run(
+                ["pub", "--url", broker.url, "-t", "count/\(index)", "-m", "\(index)", "-q", "1"],
+                timeout: .seconds(10)
+            )
+        }
+        // Take two: the broker sends all five at once; three are declined, not acknowledged.
+        let two = try await Binary.run(["sub"] + session + ["-C", "2"], timeout: .seconds(10))
+        #expect(two.standardOutput == "count/1 1\ncount/2 2\n")
+        // The other three are still there.
+        let rest = try await Binary.run(["sub"] + session + ["-C", "3"], timeout: .seconds(10))
+        #expect(rest.standardOutput == "count/3 3\ncount/4 4\ncount/5 5\n")
+    }
+
+    @Test("a refused connection prints one line and exits non-zero")
+    func refused() async throws {
+        let broker = try await Mosquitto(.init(users: ["u": "p"]))
+        let result = try await Binary.run(
+            ["pub", "--url", broker.url, "-t", "x", "-m", "y", "--username", "u"],
+            timeout: .seconds(10)
+        )
+        #expect(result.status == 77)
+        #expect(result.standardError == "error: the broker refused the connection: 0x87 (Not authorized)\n")
+        let unreachable = try await Binary.run(
+            ["sub", "--url", "tcp://127.0.0.1:\(try Machine.freePort())", "-t", "x"],
+            timeout: .seconds(10)
+        )
+        #expect(unreachable.status == 69)
+        #expect(unreachable.standardError.hasPrefix("error: cannot reach the broker: connecting to 127.0.0.1:"))
+        #expect(unreachable.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test("the will is published when the client's process is killed")
+    func will() async throws {
+        let broker = try await Mosquitto()
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let inbox = WillInbox()
+        let observer = MQTTClient(
+            configuration: ClientConfiguration(url: try BrokerURL(broker.url), clientIdentifier: "observer"),
+            eventLoop: loop,
+            onMessage: inbox.handler
+        )
+        try await observer.connect()
+        try await observer.subscribe([Subscription(topicFilter: "status/#")])
+        let device = try Binary.start([
+            "sub", "--url", broker.url, "-t", "commands/#", "--will-topic", "status/device7", "--will-payload",
+            "offline",
+            "--will-qos", "1", "--log-level", "info",
+        ])
+        try await device.waitForLog(containing: "connected")
+        device.stop(signal: 9)
+        let message = try await inbox.first(timeout: .seconds(5))
+        #expect(message.topic == "status/device7")
+        #expect(String(decoding: message.payload, as: UTF8.self) == "offline")
+        await observer.disconnect()
+    }
+
+    @Test("a clean exit sends DISCONNECT, so the will is not published")
+    func noWillOnCleanExit() async throws {
+        let broker = try await Mosquitto()
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let inbox = WillInbox()
+        let observer = MQTTClient(
+            configuration: ClientConfiguration(url: try BrokerURL(broker.url), clientIdentifier: "observer"),
+            eventLoop: loop,
+            onMessage: inbox.handler
+        )
+        try await observer.connect()
+        try await observer.subscribe([Subscription(topicFilter: "status/#")])
+        let device = try Binary.start([
+            "sub", "--url", broker.url, "-t", "commands/#", "--will-topic", "status/device8", "--will-payload",
+            "offline",
+            "--log-level", "info",
+        ])
+        try await device.waitForLog(containing: "connected")
+        device.stop()  // SIGTERM: disconnect and exit 0
+        #expect(await device.waitForExit(timeout: .seconds(5)) == 0)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(inbox.count == 0)
+        await observer.disconnect()
+    }
+}
+
+@Suite("TLS from the command line against mosquitto", .serialized)
+struct TLSCommandTests {
+    let directory: TemporaryDirectory
+    let certificates: Certificates
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        certificates = try Certificates.make(in: directory)
+    }
+
+    @Test("verified TLS works; a wrong CA and a wrong host name are refused with OpenSSL's reason")
+    func verification() async throws {
+        let broker = try await Mosquitto(.init(certificates: certificates))
+        let good = try await Binary.run(
+            [
+                "pub", "--url", "ssl://localhost:\(broker.tlsPort!)", "--cafile", certificates.caFile, "-t", "t", "-m",
+                "m", "-q", "1",
+            ],
+            timeout: .seconds(10)
+        )
+        #expect(good.status == 0, "\(good.standardError)")
+        let wrongCA = try await Binary.run(
+            [
+                "pub", "--url", "mqtts://localhost:\(broker.tlsPort!)", "--cafile", certificates.otherCAFile, "-t", "t",
+                "-m", "m",
+            ],
+            timeout: .seconds(10)
+        )
+        #expect(wrongCA.status == 69)
+        // OpenSSL's reason depends on whether the broker sends its CA in the chain (mosquitto does).
+        #expect(
+            [
+                "error: TLS verification failed: self-signed certificate in certificate chain\n",
+                "error: TLS verification failed: unable to get local issuer certificate\n",
+            ].contains(wrongCA.standardError),
+            "\(wrongCA.standardError)"
+        )
+        let wrongHost = try await Binary.run(
+            [
+                "pub", "--url", "ssl://localhost:\(broker.wrongHostTLSPort!)", "--cafile", certificates.caFile, "-t",
+                "t", "-m", "m",
+            ],
+            timeout: .seconds(10)
+        )
+        #expect(wrongHost.status == 69)
+        #expect(wrongHost.standardError == "error: TLS verification failed: hostname mismatch\n")
+        let insecure = try await Binary.run(
+            ["pub", "--url", "ssl://localhost:\(broker.wrongHostTLSPort!)", "--insecure", "-t", "t", "-m", "m"],
+            timeout: .seconds(10)
+        )
+        #expect(insecure.status == 0)
+        #expect(insecure.standardError.contains("warning pub: TLS certificate verification is off"))
+    }
+
+    @Test("mutual TLS: with the client certificate it works, without it does not")
+    func mutualTLS() async throws {
+        let broker = try await Mosquitto(.init(certificates: certificates))
+        let url = "ssl://127.0.0.1:\(broker.mutualTLSPort!)"
+        let with = try await Binary.run(
+            [
+                "pub", "--url", url, "--cafile", certificates.caFile, "--cert", certificates.clientCertificate,
+                "--key", certificates.clientKey, "-t", "t", "-m", "m", "-q", "1",
+            ],
+            timeout: .seconds(10)
+        )
+        #expect(with.status == 0, "\(with.standardError)")
+        let without = try await Binary.run(
+            ["pub", "--url", url, "--cafile", certificates.caFile, "-t", "t", "-m", "m", "-q", "1"],
+            timeout: .seconds(10)
+        )
+        #expect(without.status == 69)
+        #expect(without.standardError.hasPrefix("error: "))
+    }
+}
+
+/// Collects messages for the will tests.
+final class WillInbox: Sendable {
+    private let messages = Mutex<[Message]>([])
+
+    var handler: @Sendable (Message) -> Bool {
+        { [self] message in
+            messages.withLock { $0.append(message) }
+            return true
+        }
+    }
+
+    var count: Int { messages.withLock { $0.count } }
+
+    func first(timeout: Duration) async throws -> Message {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let message = messages.withLock({ $0.first }) { return message }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("no message within \(timeout)")
+    }
+}
