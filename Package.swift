@@ -46,7 +46,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",
-            dependencies: ["MQTTCodec", "ArgumentParsing"],
+            dependencies: ["MQTTCodec", "MQTTClient", "IO", "ArgumentParsing"],
             path: "Sources/Benchmarks"
         ),
         .executableTarget(

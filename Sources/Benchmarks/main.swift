@@ -9,14 +9,17 @@ import ArgumentParsing
 @preconcurrency import Musl
 #endif
 
+let benchmarks: [(name: String, spec: CommandSpec)] = [
+    ("codec", CodecBenchmark.spec), ("drain", DrainBenchmark.spec),
+]
 let root = CommandSpec(
     name: "mqtt-discovery-bench",
     abstract: "Benchmarks for mqtt-discovery, each against a reference measured in the same run.",
-    subcommands: [(CodecBenchmark.spec.name.split(separator: " ").last.map(String.init)!, CodecBenchmark.spec.abstract)]
+    subcommands: benchmarks.map { ($0.name, $0.spec.abstract) }
 )
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first, command == "codec" else {
+guard let command = arguments.first, let benchmark = benchmarks.first(where: { $0.name == command }) else {
     if arguments.first == "--help" || arguments.first == "-h" {
         print(root.helpText)
         exit(0)
@@ -25,11 +28,13 @@ guard let command = arguments.first, command == "codec" else {
     exit(64)
 }
 do {
-    switch try CodecBenchmark.spec.parse(Array(arguments.dropFirst())) {
-    case .help(let text): print(text)
-    case .arguments(let parsed): try CodecBenchmark.run(parsed)
+    switch try benchmark.spec.parse(Array(arguments.dropFirst())) {
+    case .help(let text):
+        print(text)
+    case .arguments(let parsed):
+        if command == "codec" { try CodecBenchmark.run(parsed) } else { try await DrainBenchmark.run(parsed) }
     }
 } catch {
     fputs("error: \(error)\n", Glibc.stderr)
-    exit(64)
+    exit(1)
 }

@@ -47,6 +47,11 @@ enum ConnectionOptions {
         .option("--will-payload", value: "TEXT", help: "Will payload (default: empty)."),
         .option("--will-qos", value: "QOS", help: "Will QoS.", default: "0"),
         .flag("--will-retain", help: "Publish the will retained."),
+        .option(
+            "--will-delay",
+            value: "SECONDS",
+            help: "MQTT 5.0: wait this long after a loss before publishing the will."
+        ),
     ]
 
     /// The configuration the options describe. `identity` distinguishes this use (command and
@@ -94,7 +99,8 @@ enum ConnectionOptions {
                 topic: topic,
                 payload: Array((arguments.value("will-payload") ?? "").utf8),
                 qos: qos,
-                retain: arguments.flag("will-retain")
+                retain: arguments.flag("will-retain"),
+                properties: WillProperties(willDelayInterval: try arguments.integer("will-delay", as: UInt32.self))
             )
         }
         return configuration

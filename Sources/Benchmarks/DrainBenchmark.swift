@@ -1,0 +1,252 @@
+import ArgumentParsing
+import IO
+import MQTTClient
+import MQTTCodec
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#endif
+
+/// How fast a subscriber drains a persistent session: ours against mosquitto_sub.
+enum DrainBenchmark {
+    static let spec = CommandSpec(
+        name: "mqtt-discovery-bench drain",
+        abstract: "Session drain rate of `mqtt-discovery sub` against `mosquitto_sub`, QoS 0 and 1.",
+        discussion: """
+            Starts mosquitto on a free loopback port, gives each subscriber a persistent session, and for each
+            run queues N messages (100-byte payloads) into both sessions while the subscribers are away.
+            Then it times `mqtt-discovery sub -C N` and `mosquitto_sub -C N` draining them, alternating which
+            goes first, both over MQTT 5.0 with output to /dev/null. It prints messages per second, CPU
+            seconds per message and peak RSS (from wait4), and the ratios ours / mosquitto_sub. Idle RSS is
+            read from /proc after each has sat connected for a second.
+            """,
+        arguments: [
+            .option("--messages", value: "N", help: "Messages per run.", default: "60000"),
+            .option("--runs", value: "N", help: "Runs per QoS and tool (median is printed).", default: "5"),
+            .option(
+                "--binary",
+                value: "PATH",
+                help: "The mqtt-discovery binary.",
+                default: ".build/release/mqtt-discovery"
+            ),
+        ]
+    )
+
+    static func run(_ arguments: ParsedArguments) async throws {
+        let count = try arguments.integer("messages", as: Int.self, in: 1...10_000_000)!
+        let runs = try arguments.integer("runs", as: Int.self, in: 1...100)!
+        let ours = arguments.value("binary")!
+        guard access(ours, X_OK) == 0 else { throw BenchmarkError("\(ours) is not built (swift build -c release)") }
+        guard let mosquitto = Spawn.which("mosquitto"), let mosquittoSub = Spawn.which("mosquitto_sub") else {
+            throw BenchmarkError("mosquitto and mosquitto_sub are needed (apt-get install mosquitto mosquitto-clients)")
+        }
+        let broker = try Broker(executable: mosquitto)
+        defer { broker.stop() }
+        let loop = try EventLoop(name: "bench")
+        defer { loop.shutdown() }
+
+        print(
+            "drain: \(format(count)) messages of 100 bytes queued per run, median of \(runs) runs, MQTT 5.0, mosquitto on loopback"
+        )
+        print("tool             QoS        msgs/s   CPU µs/msg   peak RSS")
+        var idle: [String: Int] = [:]
+        for qos in [QoS.atMostOnce, .atLeastOnce] {
+            let oursID = "bench-ours-q\(qos)"
+            let theirsID = "bench-mosq-q\(qos)"
+            let filter = "bench/q\(qos)/#"
+            // Create both sessions.
+            for id in [oursID, theirsID] {
+                try await session(broker.url, id: id, filter: filter, qos: qos, loop: loop)
+            }
+            var results: [String: [Measurement]] = ["ours": [], "mosquitto_sub": []]
+            for run in 0..<runs {
+                try await queue(count, url: broker.url, topic: "bench/q\(qos)/x", qos: qos, loop: loop)
+                let oursRun = {
+                    Spawn.measure(
+                        ours,
+                        [
+                            "sub", "--url", broker.url, "-i", oursID, "--no-clean", "--session-expiry", "86400", "-q",
+                            "\(qos.rawValue)", "-t", filter, "-C", "\(count)",
+                        ]
+                    )
+                }
+                let theirsRun = {
+                    Spawn.measure(
+                        mosquittoSub,
+                        [
+                            "-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-i", theirsID, "-c", "-x",
+                            "86400", "-q",
+                            "\(qos.rawValue)", "-t", filter, "-C", "\(count)",
+                        ]
+                    )
+                }
+                let pair =
+                    run.isMultiple(of: 2)
+                    ? (oursRun(), theirsRun())
+                    : {
+                        let t = theirsRun()
+                        return (oursRun(), t)
+                    }()
+                for (name, measurement) in [("ours", pair.0), ("mosquitto_sub", pair.1)] {
+                    guard measurement.status == 0 else {
+                        throw BenchmarkError("\(name) exited with status \(measurement.status) in run \(run + 1)")
+                    }
+                    results[name]!.append(measurement)
+                }
+            }
+            var medians: [String: (rate: Double, cpu: Double, rss: Int)] = [:]
+            for name in ["ours", "mosquitto_sub"] {
+                let samples = results[name]!
+                let wall = samples.map(\.wall).sorted()[samples.count / 2]
+                let cpu = samples.map(\.cpu).sorted()[samples.count / 2]
+                let rss = samples.map(\.peakRSS).sorted()[samples.count / 2]
+                medians[name] = (Double(count) / wall, cpu / Double(count), rss)
+                print(
+                    "\(name.padding(16)) \(qos)  \(format(Int(Double(count) / wall)).leftPadding(12))"
+                        + "   \(format(cpu / Double(count) * 1e6, decimals: 2).leftPadding(10))   \(format(rss)) KiB"
+                )
+            }
+            let (o, t) = (medians["ours"]!, medians["mosquitto_sub"]!)
+            print(
+                "ratio ours/mosquitto_sub, QoS \(qos): rate \(format(o.rate / t.rate, decimals: 2))×, "
+                    + "CPU per message \(format(o.cpu / t.cpu, decimals: 2))×, peak RSS \(format(Double(o.rss) / Double(t.rss), decimals: 2))×"
+            )
+            if idle.isEmpty {
+                idle["ours"] = try await idleRSS(ours, ["sub", "--url", broker.url, "-t", "idle/#"], port: broker.port)
+                idle["mosquitto_sub"] = try await idleRSS(
+                    mosquittoSub,
+                    ["-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-t", "idle/#"],
+                    port: broker.port
+                )
+            }
+        }
+        let (oursIdle, theirsIdle) = (idle["ours"] ?? 0, idle["mosquitto_sub"] ?? 1)
+        print(
+            "idle RSS (connected, subscribed): ours \(format(oursIdle)) KiB, mosquitto_sub \(format(theirsIdle)) KiB, "
+                + "ratio \(format(Double(oursIdle) / Double(theirsIdle), decimals: 2))×"
+        )
+    }
+
+    /// Creates (or resets the subscription of) a persistent session, then leaves.
+    private static func session(_ url: String, id: String, filter: String, qos: QoS, loop: EventLoop) async throws {
+        var configuration = ClientConfiguration(url: try BrokerURL(url), clientIdentifier: id)
+        configuration.sessionExpiryInterval = 86_400
+        configuration.reconnect = nil
+        let client = MQTTClient(configuration: configuration, eventLoop: loop)
+        try await client.connect()
+        try await client.subscribe([Subscription(topicFilter: filter, qos: qos)])
+        await client.disconnect()
+    }
+
+    /// Publishes `count` 100-byte messages and waits until the broker has them all.
+    private static func queue(_ count: Int, url: String, topic: String, qos: QoS, loop: EventLoop) async throws {
+        var configuration = ClientConfiguration(url: try BrokerURL(url), clientIdentifier: "bench-publisher")
+        configuration.cleanStart = true
+        configuration.sessionExpiryInterval = 0
+        configuration.reconnect = nil
+        let client = MQTTClient(configuration: configuration, eventLoop: loop)
+        try await client.connect()
+        let payload = ArraySlice((0..<100).map { UInt8(truncatingIfNeeded: 65 + $0 % 26) })
+        let message = Message(topic: topic, payload: payload, qos: qos == .atMostOnce ? .atLeastOnce : qos)
+        // Publish at QoS 1 either way, so the broker has stored every message before the drain
+        // starts; the subscriptions' QoS sets the QoS each subscriber receives at.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let batches = 16
+            for batch in 0..<batches {
+                group.addTask {
+                    for _ in stride(from: batch, to: count, by: batches) { try await client.publish(message) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        await client.disconnect()
+    }
+
+    private static func idleRSS(_ path: String, _ arguments: [String], port: UInt16) async throws -> Int {
+        let pid = Spawn.start(path, arguments)
+        try await Task.sleep(for: .seconds(1))
+        let rss = Spawn.residentKiB(pid) ?? 0
+        Spawn.stop(pid)
+        return rss
+    }
+}
+
+/// A mosquitto for benchmarks, in a temporary directory.
+final class Broker {
+    let port: UInt16
+    let pid: pid_t
+    let directory: String
+
+    init(executable: String) throws {
+        var template = Array("/tmp/mqtt-discovery-bench-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw BenchmarkError("cannot make a temporary directory") }
+        directory = String(cString: made)
+        port = try freePort()
+        let configuration = """
+            user root
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            persistence false
+            max_queued_messages 0
+            max_queued_bytes 0
+            queue_qos0_messages true
+            max_inflight_messages 1000
+
+            """
+        let path = "\(directory)/mosquitto.conf"
+        let file = fopen(path, "w")
+        fputs(configuration, file)
+        fclose(file)
+        pid = Spawn.start(executable, ["-c", path])
+        for _ in 0..<500 {
+            if canConnect(port) { return }
+            usleep(10_000)
+        }
+        throw BenchmarkError("mosquitto did not start")
+    }
+
+    var url: String { "tcp://127.0.0.1:\(port)" }
+
+    func stop() {
+        Spawn.stop(pid)
+        unlink("\(directory)/mosquitto.conf")
+        rmdir(directory)
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func freePort() throws -> UInt16 {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+        }
+    }
+    guard ok else { throw BenchmarkError("no free port") }
+    return UInt16(bigEndian: address.sin_port)
+}
+
+func canConnect(_ port: UInt16) -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+}
