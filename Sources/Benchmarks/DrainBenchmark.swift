@@ -19,7 +19,7 @@ enum DrainBenchmark {
             run queues N messages (100-byte payloads) into both sessions while the subscribers are away.
             Then it times `mqtt-discovery sub -C N` and `mosquitto_sub -C N` draining them, alternating which
             goes first, both over MQTT 5.0 with output to /dev/null. It prints messages per second, CPU
-            seconds per message and peak RSS (from wait4), and the ratios ours / mosquitto_sub. Idle RSS is
+            per message (from wait4), peak RSS (VmHWM), and the ratios ours / mosquitto_sub. Idle RSS is
             read from /proc after each has sat connected for a second.
             """,
         arguments: [

@@ -41,22 +41,36 @@ enum Spawn {
         return pid
     }
 
-    /// Runs to completion and measures.
+    /// Runs to completion and measures. Peak RSS is the child's own high-water mark (`VmHWM`,
+    /// which starts afresh at exec), read every millisecond while it runs: `ru_maxrss` from
+    /// wait4 would include the parent's memory, which a spawned child starts out sharing.
     static func measure(_ path: String, _ arguments: [String]) -> Measurement {
         let started = ContinuousClock.now
         let pid = start(path, arguments)
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        var peak = 0
+        while true {
+            if let highWater = statusField(pid, "VmHWM:") { peak = max(peak, highWater) }
+            let result = wait4(pid, &status, WNOHANG, &usage)
+            if result == pid { break }
+            if result < 0 && errno != EINTR { break }
+            usleep(1_000)
+        }
         let wall = seconds(ContinuousClock.now - started)
         let cpu =
             Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
             + Double(usage.ru_stime.tv_usec) / 1e6
-        return Measurement(wall: wall, cpu: cpu, peakRSS: usage.ru_maxrss, status: (status >> 8) & 0xFF)
+        return Measurement(wall: wall, cpu: cpu, peakRSS: peak, status: (status >> 8) & 0xFF)
     }
 
     /// The resident set size of a running process, in KiB (VmRSS).
     static func residentKiB(_ pid: pid_t) -> Int? {
+        statusField(pid, "VmRSS:")
+    }
+
+    /// A KiB figure from /proc/PID/status.
+    static func statusField(_ pid: pid_t, _ field: String) -> Int? {
         let descriptor = open("/proc/\(pid)/status", O_RDONLY)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
@@ -64,7 +78,7 @@ enum Spawn {
         let count = read(descriptor, &buffer, buffer.count)
         guard count > 0 else { return nil }
         let text = String(decoding: buffer[..<count], as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return nil }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 
