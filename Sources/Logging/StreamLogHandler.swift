@@ -21,29 +21,15 @@ public struct StreamLogHandler: LogHandler {
 
     /// The line format.
     public let format: Format
-    private let descriptor: Int32
 
     /// A handler writing `format` lines to standard error.
     public init(format: Format = .text) {
         self.format = format
-        self.descriptor = STDERR_FILENO
     }
 
     /// Writes one line.
     public func write(_ record: LogRecord) {
-        var line = render(record, time: Self.timestamp())
-        line.append("\n")
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        StandardStream.error.write(render(record, time: Self.timestamp()) + "\n")
     }
 
     /// The line for `record` at `time`, without the newline.

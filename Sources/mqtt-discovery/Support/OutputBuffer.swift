@@ -1,18 +1,14 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Musl)
-@preconcurrency import Musl
-#endif
+import Logging
 
 /// Standard output for a stream of results, written in large chunks: lines collect in a buffer
 /// that is written when it passes 64 KiB and whenever the owner flushes (once per batch of
 /// messages), so a fast stream costs few system calls. Used from one thread.
 final class OutputBuffer {
     private var bytes: [UInt8] = []
-    private let descriptor: Int32
+    private let stream: StandardStream
 
-    init(descriptor: Int32 = STDOUT_FILENO) {
-        self.descriptor = descriptor
+    init(_ stream: StandardStream = .output) {
+        self.stream = stream
         bytes.reserveCapacity(1 << 16)
     }
 
@@ -33,15 +29,7 @@ final class OutputBuffer {
 
     /// Writes everything buffered.
     func flush() {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            offset += written
-        }
+        bytes.withUnsafeBytes { stream.write($0) }
         bytes.removeAll(keepingCapacity: true)
     }
 }
