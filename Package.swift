@@ -28,6 +28,7 @@ let package = Package(
 
         // MARK: - Pure wire codecs (no I/O, no Foundation)
         .target(name: "MQTTCodec"),
+        .target(name: "Protobuf"),
 
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
         .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
@@ -57,6 +58,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
+        .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
