@@ -36,6 +36,9 @@ let package = Package(
         // MARK: - The MQTT client
         .target(name: "MQTTClient", dependencies: ["MQTTCodec", "IO", "Logging"]),
 
+        // MARK: - Configuration
+        .target(name: "YAML", dependencies: ["CYAML"]),
+
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
@@ -59,6 +62,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
