@@ -39,6 +39,9 @@ let package = Package(
         // MARK: - Configuration
         .target(name: "YAML", dependencies: ["CYAML"]),
 
+        // MARK: - Discovery: details, topic matching, identity, liveness (pure; clock injected)
+        .target(name: "Discovery", dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML"]),
+
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
@@ -63,6 +66,10 @@ let package = Package(
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(
+            name: "DiscoveryTests",
+            dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "YAML", "Protobuf"]
+        ),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
