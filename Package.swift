@@ -49,7 +49,7 @@ let package = Package(
         // MARK: - Executables
         .executableTarget(
             name: "mqtt-discovery",
-            dependencies: ["MQTTCodec", "MQTTClient", "IO", "Logging", "ArgumentParsing"]
+            dependencies: ["MQTTCodec", "MQTTClient", "Discovery", "IO", "Logging", "ArgumentParsing"]
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",

@@ -1,0 +1,211 @@
+public import YAML
+
+/// An Akri `Configuration` resource (apiVersion `akri.sh/v0`), as far as a discovery handler and a
+/// local agent need it: its name, its handler, the discovery details (a string) with where they
+/// sit in the file, discovery properties, broker properties and capacity.
+public struct AkriConfiguration: Hashable, Sendable {
+    /// `metadata.name`.
+    public var name: String
+    /// `spec.discoveryHandler.name`.
+    public var handlerName: String
+    /// `spec.discoveryHandler.discoveryDetails`.
+    public var discoveryDetails: String
+    /// How positions in the details map to the file.
+    public var detailsMapping: MarkMapping
+    /// `spec.discoveryHandler.discoveryProperties`: name, and the value (nil for an entry with
+    /// neither `value` nor a readable `valueFrom`).
+    public var discoveryProperties: [DiscoveryProperty]
+    /// `spec.brokerProperties`.
+    public var brokerProperties: [String: String]
+    /// `spec.capacity` (default 1).
+    public var capacity: Int
+
+    /// One discovery property.
+    public struct DiscoveryProperty: Hashable, Sendable {
+        /// The name, e.g. `mqtt_broker_password`.
+        public var name: String
+        /// Where the value comes from.
+        public var source: Source
+        /// Where the entry is in the file.
+        public var mark: Mark
+
+        /// Where a property's value comes from.
+        public enum Source: Hashable, Sendable {
+            /// `value: …`.
+            case value(String)
+            /// `valueFrom: {file: PATH}`: read by the local agent.
+            case file(String, optional: Bool)
+            /// `valueFrom: {secretKeyRef | configMapKeyRef: …}`: resolved by Kubernetes only.
+            case kubernetes(String)
+            /// Neither.
+            case none
+        }
+    }
+}
+
+/// What a file given to `check`, `agent` or `run` holds: Akri Configurations, or bare discovery
+/// details.
+public enum ConfigurationDocument: Sendable {
+    /// An Akri Configuration.
+    case configuration(AkriConfiguration)
+    /// A YAML document that is neither (say, a Service in the same file).
+    case other(kind: String, mark: Mark)
+    /// Bare discovery details (no `kind`): the whole document is the details.
+    case details(String)
+}
+
+extension ConfigurationDocument {
+    /// Reads every document of a file. Problems with the Configuration itself (not with its
+    /// details) are returned too; the details are parsed separately.
+    public static func parse(_ text: String) -> (documents: [ConfigurationDocument], problems: [DetailsProblem]) {
+        let roots: [YAMLNode]
+        do {
+            roots = try YAML.parseDocuments(text)
+        } catch {
+            return ([], [DetailsProblem(.error, at: error.mark, "invalid YAML: \(error.message)")])
+        }
+        if roots.isEmpty { return ([.details(text)], []) }
+        var documents: [ConfigurationDocument] = []
+        var problems: [DetailsProblem] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for root in roots {
+            guard case .mapping(let pairs) = root.content,
+                let kindNode = pairs.first(where: { $0.key.scalar == "kind" })?.value
+            else {
+                // No kind: bare details. With one document the text is the details; with several,
+                // this document's text is not separable, so say so.
+                if roots.count == 1 {
+                    documents.append(.details(text))
+                } else {
+                    problems.append(
+                        DetailsProblem(.error, at: root.mark, "a document without 'kind' in a multi-document file")
+                    )
+                }
+                continue
+            }
+            let kind = kindNode.scalar ?? ""
+            guard kind == "Configuration" else {
+                documents.append(.other(kind: kind, mark: root.mark))
+                continue
+            }
+            if let configuration = parseConfiguration(root, lines: lines, problems: &problems) {
+                documents.append(.configuration(configuration))
+            }
+        }
+        return (documents, problems)
+    }
+
+    private static func parseConfiguration(
+        _ root: YAMLNode,
+        lines: [Substring],
+        problems: inout [DetailsProblem]
+    ) -> AkriConfiguration? {
+        func child(_ node: YAMLNode?, _ key: String) -> YAMLNode? {
+            guard case .mapping(let pairs)? = node?.content else { return nil }
+            return pairs.first { $0.key.scalar == key }?.value
+        }
+        func fail(_ mark: Mark, _ message: String) {
+            problems.append(DetailsProblem(.error, at: mark, message))
+        }
+        if let version = child(root, "apiVersion")?.scalar, version != "akri.sh/v0" {
+            problems.append(
+                DetailsProblem(
+                    .warning,
+                    at: child(root, "apiVersion")!.mark,
+                    "apiVersion is '\(version)'; Akri's is akri.sh/v0"
+                )
+            )
+        }
+        let metadata = child(root, "metadata")
+        guard let nameNode = child(metadata, "name"), let name = nameNode.scalar, !name.isEmpty else {
+            fail(metadata?.mark ?? root.mark, "metadata.name is missing")
+            return nil
+        }
+        if !name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") })
+            || name.count > 253
+        {
+            fail(
+                nameNode.mark,
+                "metadata.name '\(name)' must be lower-case letters, digits, '-' and '.' (a Kubernetes name)"
+            )
+        }
+        let spec = child(root, "spec")
+        let handler = child(spec, "discoveryHandler")
+        guard let handlerNode = child(handler, "name"), let handlerName = handlerNode.scalar else {
+            fail(handler?.mark ?? spec?.mark ?? root.mark, "spec.discoveryHandler.name is missing")
+            return nil
+        }
+        guard let detailsNode = child(handler, "discoveryDetails"), let details = detailsNode.scalar else {
+            fail(handler?.mark ?? root.mark, "spec.discoveryHandler.discoveryDetails is missing")
+            return nil
+        }
+        var properties: [AkriConfiguration.DiscoveryProperty] = []
+        if let list = child(handler, "discoveryProperties") {
+            guard case .sequence(let items) = list.content else {
+                fail(list.mark, "discoveryProperties must be a list")
+                return nil
+            }
+            for item in items {
+                guard let propertyName = child(item, "name")?.scalar else {
+                    fail(item.mark, "a discovery property needs a name")
+                    continue
+                }
+                if !(propertyName.first.map { $0 == "_" || $0.isLetter } ?? false)
+                    || !propertyName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+                {
+                    fail(item.mark, "discovery property name '\(propertyName)' must match ^[_A-Za-z][_A-Za-z0-9]*$")
+                }
+                var source = AkriConfiguration.DiscoveryProperty.Source.none
+                if let value = child(item, "value")?.scalar {
+                    source = .value(value)
+                } else if let from = child(item, "valueFrom") {
+                    if let file = child(from, "file")?.scalar {
+                        source = .file(file, optional: child(from, "optional")?.scalar == "true")
+                    } else if child(from, "secretKeyRef") != nil {
+                        source = .kubernetes("secretKeyRef")
+                    } else if child(from, "configMapKeyRef") != nil {
+                        source = .kubernetes("configMapKeyRef")
+                    } else {
+                        fail(from.mark, "valueFrom needs file, secretKeyRef or configMapKeyRef")
+                    }
+                }
+                properties.append(.init(name: propertyName, source: source, mark: item.mark))
+            }
+        }
+        var brokerProperties: [String: String] = [:]
+        if case .mapping(let pairs)? = child(spec, "brokerProperties")?.content {
+            for pair in pairs { if let key = pair.key.scalar { brokerProperties[key] = pair.value.scalar ?? "" } }
+        }
+        let capacity = child(spec, "capacity")?.scalar.flatMap { Int($0) } ?? 1
+        return AkriConfiguration(
+            name: name,
+            handlerName: handlerName,
+            discoveryDetails: details,
+            detailsMapping: mapping(for: detailsNode, lines: lines),
+            discoveryProperties: properties,
+            brokerProperties: brokerProperties,
+            capacity: capacity
+        )
+    }
+
+    /// Where the details string's text starts in the file. A block scalar (`|`, `|+`, `>`) starts
+    /// on the line after its indicator, indented by the first content line's indentation; a
+    /// quoted or plain scalar starts where it is (plus the quote).
+    private static func mapping(for node: YAMLNode, lines: [Substring]) -> MarkMapping {
+        guard case .scalar(_, let style) = node.content else { return .identity }
+        switch style {
+        case .literal, .folded:
+            let contentLine = lines.dropFirst(node.mark.line).first { !$0.allSatisfy(\.isWhitespace) }
+            let indent = contentLine.map { $0.prefix { $0 == " " }.count } ?? 0
+            return MarkMapping(lineOffset: node.mark.line, firstLineColumnOffset: indent, columnOffset: indent)
+        case .quoted:
+            return MarkMapping(lineOffset: node.mark.line - 1, firstLineColumnOffset: node.mark.column, columnOffset: 0)
+        case .plain:
+            return MarkMapping(
+                lineOffset: node.mark.line - 1,
+                firstLineColumnOffset: node.mark.column - 1,
+                columnOffset: 0
+            )
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("check")
+struct CheckCommandTests {
+    /// The repository's Configurations/ directory.
+    static let configurations: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Configurations").path
+    }()
+
+    @Test("every file in Configurations/ is valid")
+    func shippedConfigurations() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.configurations)
+            .filter { $0.hasSuffix(".yaml") }.sorted().map { "\(Self.configurations)/\($0)" }
+        #expect(files.count >= 10)
+        let result = try Binary.run(["check"] + files)
+        #expect(result.status == 0, "\(result.standardOutput)")
+        #expect(result.standardOutput.split(separator: "\n").count == files.count)
+        #expect(result.standardOutput.split(separator: "\n").allSatisfy { $0.contains(": ok") })
+    }
+
+    @Test("problems inside a Configuration's details point into the file")
+    func configurationPositions() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write(
+            "bad.yaml",
+            """
+            apiVersion: akri.sh/v0
+            kind: Configuration
+            metadata:
+              name: broken
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+                  mqttBrokerUri: tcp://:1883
+                  topics:
+                    - ok/#
+                    - a/#/b
+                  timeoutSecond: 5
+
+            """
+        )
+        let result = try Binary.run(["check", file])
+        #expect(result.status == 65)
+        #expect(
+            result.standardOutput == """
+                \(file):9:22: broker URL 'tcp://:1883': it has no host
+                \(file):12:13: topic filter 'a/#/b': '#' must be the last level and stand alone in it
+                \(file):13:7: warning: unknown key 'timeoutSecond' in the discovery details is ignored; did you mean 'timeoutSeconds'?
+
+                """
+        )
+    }
+
+    @Test("details given as a quoted string are mapped too")
+    func quotedDetails() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write(
+            "quoted.yaml",
+            "kind: Configuration\nmetadata:\n  name: q\nspec:\n  discoveryHandler:\n    name: mqtt\n    discoveryDetails: \"{mqttBrokerUri: 'tcp://b', topics: [a/#/b]}\"\n"
+        )
+        let result = try Binary.run(["check", file])
+        #expect(result.status == 65)
+        #expect(result.standardOutput.hasPrefix("\(file):7:62: topic filter 'a/#/b'"), "\(result.standardOutput)")
+    }
+
+    @Test("a Configuration without a name, and an unreadable file (which decides the status)")
+    func configurationErrors() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("noname.yaml", "kind: Configuration\nmetadata: {}\nspec: {}\n")
+        #expect(try Binary.run(["check", file]).status == 65)
+        let result = try Binary.run(["check", file, directory.file("missing.yaml")])
+        #expect(result.status == 66)
+        #expect(result.standardOutput.contains("\(file):2:11: metadata.name is missing"))
+        #expect(result.standardOutput.contains("missing.yaml: error: No such file or directory"))
+    }
+}
