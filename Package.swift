@@ -29,6 +29,7 @@ let package = Package(
         // MARK: - Pure wire codecs (no I/O, no Foundation)
         .target(name: "MQTTCodec"),
         .target(name: "Protobuf"),
+        .target(name: "JSON"),
 
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
         .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
 
         // MARK: - Discovery: details, topic matching, identity, liveness (pure; clock injected)
-        .target(name: "Discovery", dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML"]),
+        .target(name: "Discovery", dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML", "JSON"]),
 
         // MARK: - Support
         .target(name: "ArgumentParsing"),
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "DiscoveryTests",
             dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "YAML", "Protobuf"]

@@ -50,12 +50,12 @@ public struct StreamLogHandler: LogHandler {
             for key in keys where !["time", "level", "label", "message"].contains(key) {
                 fields.append((key, record.metadata[key]!))
             }
-            return "{" + fields.map { "\(JSON.quote($0.0)):\(JSON.quote($0.1))" }.joined(separator: ",") + "}"
+            return "{" + fields.map { "\(JSONText.quote($0.0)):\(JSONText.quote($0.1))" }.joined(separator: ",") + "}"
         }
     }
 
     private static func quotedIfNeeded(_ value: String) -> String {
-        value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? JSON.quote(value) : value
+        value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? JSONText.quote(value) : value
     }
 
     /// The current UTC time in RFC 3339 with milliseconds.
@@ -96,7 +96,7 @@ public enum RFC3339 {
 }
 
 /// JSON string quoting, enough for log lines and command output.
-public enum JSON {
+public enum JSONText {
     /// `value` as a JSON string literal, escaped per RFC 8259 §7.
     public static func quote(_ value: String) -> String {
         var result = "\""

@@ -60,7 +60,7 @@ struct LoggingTests {
 
     @Test("JSON quoting escapes control characters")
     func quoting() {
-        #expect(JSON.quote("a\u{1}b\n\"\\") == #""a\u0001b\n\"\\""#)
+        #expect(JSONText.quote("a\u{1}b\n\"\\") == #""a\u0001b\n\"\\""#)
     }
 
     @Test("level names parse", arguments: LogLevel.allCases)

@@ -140,9 +140,9 @@ final class MessagePrinter: @unchecked Sendable {
         case .text:
             buffer.append(message.topic + " " + (text ?? "base64:" + Base64.encode(message.payload)))
         case .json:
-            var line = "{\"topic\":\(JSON.quote(message.topic)),\"payload\":"
+            var line = "{\"topic\":\(JSONText.quote(message.topic)),\"payload\":"
             if let text {
-                line += JSON.quote(text)
+                line += JSONText.quote(text)
             } else {
                 line += "\"\(Base64.encode(message.payload))\",\"encoding\":\"base64\""
             }
