@@ -166,6 +166,13 @@ private struct DetailsParser {
             )
         }
 
+        if brokers.count > DiscoveryDetails.maximumBrokers {
+            let node = fields["brokers"] ?? fields["serverUrls"] ?? root
+            error(
+                node.mark,
+                "at most \(DiscoveryDetails.maximumBrokers) brokers per configuration, not \(brokers.count)"
+            )
+        }
         if brokers.isEmpty && !problems.contains(where: { $0.severity == .error }) {
             error(root.mark, "no broker: give mqttBrokerUri, serverUrls or brokers")
         }

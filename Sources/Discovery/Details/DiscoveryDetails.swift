@@ -30,6 +30,9 @@ public struct DiscoveryDetails: Hashable, Sendable {
     /// The default silence timeout when the details give none: five minutes, the telemetry
     /// period of common firmware (Tasmota's TelePeriod is 300 s).
     public static let defaultTimeout = Duration.seconds(300)
+    /// The most brokers one configuration may watch (the engine keeps a device's brokers in a
+    /// 64-bit mask; more would be a fleet better split over several configurations).
+    public static let maximumBrokers = 64
     /// The default grace period for a broker that cannot be reached.
     public static let defaultGracePeriod = Duration.seconds(60)
 

@@ -1,0 +1,192 @@
+public import MQTTClient
+
+/// Presence: traffic, status, broker outages, debounce, and reporting changes.
+extension DiscoveryEngine {
+    /// A topic entry matched a message.
+    mutating func applyEntry(
+        _ entry: Int,
+        topic: String,
+        payload: ArraySlice<UInt8>,
+        retain: Bool,
+        broker: Int,
+        now: Int64,
+        into changes: inout [DeviceChange]
+    ) {
+        let group = entryGroups[entry]
+        if !onlinePayloads[entry].isEmpty || !offlinePayloads[entry].isEmpty {
+            // A status entry: the payload sets the state; retained status is current state.
+            if payload.isEmpty {
+                clear(group: group, id: deviceID(entry: entry, topic: topic), now: now, into: &changes)
+            } else if onlinePayloads[entry].contains(where: { payload.elementsEqual($0) }) {
+                let index = record(group: group, id: deviceID(entry: entry, topic: topic), broker: broker)
+                records[Int(index)].brokers |= 1 << UInt64(broker)
+                records[Int(index)].status = .online
+                let timeout = timeoutNanoseconds[entry]
+                records[Int(index)].statusUntil = timeout > 0 ? now + timeout : 0
+                evaluate(index, now: now, into: &changes)
+            } else if offlinePayloads[entry].contains(where: { payload.elementsEqual($0) }) {
+                // An unknown device going offline needs no record.
+                if let index = groups[Int(group)].index[deviceID(entry: entry, topic: topic)] {
+                    records[Int(index)].status = .offline
+                    evaluate(index, now: now, into: &changes)
+                }
+            }
+            return
+        }
+        // A traffic entry.
+        if payload.isEmpty {
+            clear(group: group, id: deviceID(entry: entry, topic: topic), now: now, into: &changes)
+            return
+        }
+        // A retained replay is state of unknown age, not a sign of life.
+        if retain { return }
+        let index = record(group: group, id: deviceID(entry: entry, topic: topic), broker: broker)
+        records[Int(index)].brokers |= 1 << UInt64(broker)
+        if records[Int(index)].status == .offline { records[Int(index)].status = .unknown }
+        records[Int(index)].trafficUntil = max(records[Int(index)].trafficUntil, now + timeoutNanoseconds[entry])
+        evaluate(index, now: now, into: &changes)
+    }
+
+    /// An empty payload: the device's retained state was cleared, so it is gone.
+    mutating func clear(group: Int32, id: String, now: Int64, into changes: inout [DeviceChange]) {
+        guard let index = groups[Int(group)].index[id] else { return }
+        records[Int(index)].status = .unknown
+        records[Int(index)].trafficUntil = 0
+        records[Int(index)].statusUntil = 0
+        evaluate(index, now: now, into: &changes)
+    }
+
+    /// The record for `id`, made if new.
+    mutating func record(group: Int32, id: String, broker: Int) -> Int32 {
+        if let index = groups[Int(group)].index[id] { return index }
+        let record = Record(id: id, group: group, firstBroker: Int16(broker))
+        let index: Int32
+        if let slot = freeSlots.popLast() {
+            index = slot
+            records[Int(index)] = record
+        } else {
+            index = Int32(records.count)
+            records.append(record)
+        }
+        groups[Int(group)].index[id] = index
+        return index
+    }
+
+    /// Whether the device is present at `now`.
+    func isPresent(_ record: Record, now: Int64) -> Bool {
+        if record.brokers != 0 && record.brokers & connected == 0 {
+            // Every broker that reported it is unreachable: keep it as it was for the grace
+            // period (its silence is ours, not its), then let it go.
+            return record.present && now < outageStart(record) + grace
+        }
+        switch record.status {
+        case .offline: return false
+        case .online: return record.statusUntil == 0 || now < record.statusUntil
+        case .unknown: return record.trafficUntil > now
+        }
+    }
+
+    func outageStart(_ record: Record) -> Int64 {
+        var latest: Int64 = 0
+        for broker in downSince.indices where record.brokers & (1 << UInt64(broker)) != 0 {
+            latest = max(latest, downSince[broker])
+        }
+        return latest
+    }
+
+    /// Decides a device's presence now, reports a change (after the debounce window, if one is
+    /// set), and schedules the next time it must be looked at.
+    mutating func evaluate(_ index: Int32, now: Int64, into changes: inout [DeviceChange]) {
+        var record = records[Int(index)]
+        if record.status == .online && record.statusUntil != 0 && now >= record.statusUntil {
+            // The online status was not repeated in time.
+            record.status = .unknown
+            record.statusUntil = 0
+        }
+        record.present = isPresent(record, now: now)
+        if record.present != record.reported {
+            if debounce == 0 || (record.debounceUntil != 0 && now >= record.debounceUntil) {
+                record.reported = record.present
+                record.debounceUntil = 0
+                records[Int(index)] = record
+                changes.append(record.present ? .added(device(index)) : .removed(device(index)))
+            } else if record.debounceUntil == 0 {
+                record.debounceUntil = now + debounce
+            }
+        } else {
+            // Flipped back inside the window: nothing to report.
+            record.debounceUntil = 0
+        }
+        records[Int(index)] = record
+        if !record.present && !record.reported && record.debounceUntil == 0 && record.status != .online {
+            release(index)
+            return
+        }
+        schedule(index, at: nextCheck(record, now: now))
+    }
+
+    /// The next time after `now` anything about the device can change by itself (`Int64.max`:
+    /// only a message or a broker event can change it).
+    func nextCheck(_ record: Record, now: Int64) -> Int64 {
+        let timer: Int64
+        if record.brokers != 0 && record.brokers & connected == 0 {
+            timer = outageStart(record) + grace
+        } else {
+            switch record.status {
+            case .online: timer = record.statusUntil
+            case .unknown: timer = record.trafficUntil
+            case .offline: timer = 0
+            }
+        }
+        var next = record.debounceUntil > now ? record.debounceUntil : .max
+        if timer > now && timer < next { next = timer }
+        return next
+    }
+
+    /// Makes sure the device is looked at no later than `time`. A later time needs nothing now:
+    /// the earlier entry fires, finds nothing due, and schedules again.
+    mutating func schedule(_ index: Int32, at time: Int64) {
+        guard time != Int64.max else { return }
+        let scheduled = records[Int(index)].scheduled
+        if scheduled == 0 || time < scheduled {
+            records[Int(index)].scheduled = time
+            queue.push(time, index)
+        }
+    }
+
+    /// Frees a device's slot; its heap entries go stale.
+    mutating func release(_ index: Int32) {
+        let record = records[Int(index)]
+        groups[Int(record.group)].index[record.id] = nil
+        conventionProperties[index] = nil
+        records[Int(index)] = Record(id: "", group: 0, firstBroker: 0, inUse: false)
+        freeSlots.append(index)
+    }
+
+    // MARK: - Brokers
+
+    /// A broker's session is up. If it had been down, its devices' deadlines move by the length of
+    /// the outage (they could not be heard meanwhile), and the messages it queued for us follow.
+    public mutating func brokerConnected(_ broker: Int, now: Instant, into changes: inout [DeviceChange]) {
+        let bit: UInt64 = 1 << UInt64(broker)
+        guard connected & bit == 0 else { return }
+        connected |= bit
+        let outage = now.nanoseconds - downSince[broker]
+        for index in records.indices where records[index].inUse && records[index].brokers & bit != 0 {
+            if records[index].trafficUntil != 0 { records[index].trafficUntil += outage }
+            if records[index].statusUntil != 0 { records[index].statusUntil += outage }
+            evaluate(Int32(index), now: now.nanoseconds, into: &changes)
+        }
+    }
+
+    /// A broker's connection is lost: its devices are kept for the grace period.
+    public mutating func brokerDisconnected(_ broker: Int, now: Instant, into changes: inout [DeviceChange]) {
+        let bit: UInt64 = 1 << UInt64(broker)
+        guard connected & bit != 0 else { return }
+        connected &= ~bit
+        downSince[broker] = now.nanoseconds
+        for index in records.indices where records[index].inUse && records[index].brokers & bit != 0 {
+            evaluate(Int32(index), now: now.nanoseconds, into: &changes)
+        }
+    }
+}

@@ -1,0 +1,237 @@
+public import MQTTClient
+public import MQTTCodec
+
+/// Decides which devices exist and whether they are alive, from the messages of the brokers it
+/// watches, their connection events, and the time it is told.
+///
+/// Pure logic: no sockets, no clock, no threads. The driver feeds it messages (``received(…)``),
+/// broker connections (``brokerConnected(_:now:into:)``, ``brokerDisconnected(_:now:into:)``) and
+/// time (``tick(now:into:)`` at ``nextDeadline``); every change to the set of present devices is
+/// appended to the caller's buffer the moment it is decided.
+///
+/// Devices come from topic entries (the topic itself, or the values of a template's placeholders;
+/// entries with the same placeholder names are one device) and from conventions. A device is
+/// present while its traffic is fresher than its timeout, or its status says online; an offline
+/// status (a will, say) removes it at once; a retained replay is not fresh traffic; an empty
+/// payload clears it. Per message the work is a trie walk, a dictionary lookup and a few stores:
+/// timers live in one lazy min-heap, so a device costs no timer object and a message costs no heap
+/// operation.
+public struct DiscoveryEngine: Sendable {
+    /// The details the engine was made from.
+    public let details: DiscoveryDetails
+
+    enum Route: Sendable {
+        case entry(Int32)
+        case convention(Int32)
+    }
+
+    enum Status: UInt8, Sendable {
+        case unknown
+        case online
+        case offline
+    }
+
+    /// Devices that share an identity space: all plain entries; entries with the same placeholder
+    /// names; each convention.
+    struct Group: Sendable {
+        /// Placeholder names in the order ids list their values (empty for plain entries).
+        var names: [String]
+        /// The entry whose filled-in template is a device's `MQTT_TOPIC` (the first traffic entry).
+        var primaryEntry: Int32
+        var index: [String: Int32] = [:]
+    }
+
+    struct Record: Sendable {
+        var id: String
+        var group: Int32
+        var brokers: UInt64 = 0
+        var firstBroker: Int16
+        var trafficUntil: Int64 = 0
+        var status: Status = .unknown
+        var statusUntil: Int64 = 0
+        var present = false
+        var reported = false
+        var debounceUntil: Int64 = 0
+        var scheduled: Int64 = 0
+        var inUse = true
+    }
+
+    var trie = TopicTrie<Route>()
+    var groups: [Group] = []
+    var entryGroups: [Int32] = []
+    /// Status payloads as bytes, so matching them allocates nothing.
+    var onlinePayloads: [[[UInt8]]] = []
+    var offlinePayloads: [[[UInt8]]] = []
+    var records: [Record] = []
+    var freeSlots: [Int32] = []
+    var queue = DeadlineQueue()
+    var connected: UInt64 = 0
+    var downSince: [Int64]
+    var matched: [Route] = []
+    var timeoutNanoseconds: [Int64] = []
+    let defaultTimeout: Int64
+    let grace: Int64
+    let debounce: Int64
+    var conventions: [any Convention] = []
+    /// The group of each convention's devices.
+    var conventionGroups: [Int32] = []
+    /// Topics each convention asked to watch, so a topic is routed to it once.
+    var watched: Set<Watch> = []
+    /// The properties conventions give their devices, by record index.
+    var conventionProperties: [Int32: [String: String]] = [:]
+    /// Filters conventions want subscribed since ``takeNewSubscriptions()`` was last called.
+    var newSubscriptions: [Subscription] = []
+    /// Messages that broke a convention since ``takeProblems()`` was last called.
+    var problems: [String] = []
+    /// How many problems were not kept because ``maximumProblems`` were already waiting.
+    public internal(set) var droppedProblems = 0
+
+    struct Watch: Hashable, Sendable {
+        var convention: Int32
+        var filter: String
+    }
+
+    /// An engine for `details`; brokers count as connected until told otherwise. At most
+    /// ``DiscoveryDetails/maximumBrokers`` brokers (the parser refuses more).
+    public init(details: DiscoveryDetails) {
+        precondition(details.brokers.count <= DiscoveryDetails.maximumBrokers, "too many brokers")
+        self.details = details
+        defaultTimeout = Self.nanoseconds(details.timeout)
+        grace = Self.nanoseconds(details.gracePeriod)
+        debounce = Self.nanoseconds(details.debounce)
+        downSince = Array(repeating: 0, count: details.brokers.count)
+        connected = details.brokers.count == 64 ? .max : (1 << UInt64(details.brokers.count)) - 1
+        groups.append(Group(names: [], primaryEntry: -1))
+        for (index, entry) in details.topics.enumerated() {
+            let names = entry.template.placeholders
+            var group: Int32 = 0
+            if !names.isEmpty {
+                if let existing = groups.firstIndex(where: { Set($0.names) == Set(names) && !$0.names.isEmpty }) {
+                    group = Int32(existing)
+                } else {
+                    groups.append(Group(names: names, primaryEntry: -1))
+                    group = Int32(groups.count - 1)
+                }
+            }
+            if groups[Int(group)].primaryEntry < 0
+                || (!entry.isStatus && details.topics[Int(groups[Int(group)].primaryEntry)].isStatus)
+            {
+                groups[Int(group)].primaryEntry = Int32(index)
+            }
+            entryGroups.append(group)
+            onlinePayloads.append(entry.online.map { Array($0.utf8) })
+            offlinePayloads.append(entry.offline.map { Array($0.utf8) })
+            timeoutNanoseconds.append(entry.timeout.map(Self.nanoseconds) ?? (entry.isStatus ? 0 : defaultTimeout))
+            trie.insert(entry.template.filter, .entry(Int32(index)))
+        }
+        for settings in details.conventions {
+            groups.append(Group(names: [], primaryEntry: -1))
+            conventionGroups.append(Int32(groups.count - 1))
+            let convention = settings.makeConvention()
+            for subscription in convention.subscriptions {
+                trie.insert(subscription.topicFilter, .convention(Int32(conventions.count)))
+            }
+            conventions.append(convention)
+        }
+    }
+
+    /// What to subscribe to on every broker: each entry's filter at its QoS, and each
+    /// convention's topics (a filter given twice is subscribed once, at the highest QoS).
+    public var subscriptions: [Subscription] {
+        var byFilter: [String: QoS] = [:]
+        var order: [String] = []
+        let all =
+            details.topics.map { Subscription(topicFilter: $0.template.filter, qos: $0.qos) }
+            + conventions.flatMap(\.subscriptions)
+        for subscription in all {
+            if let existing = byFilter[subscription.topicFilter] {
+                byFilter[subscription.topicFilter] = max(existing, subscription.qos)
+            } else {
+                byFilter[subscription.topicFilter] = subscription.qos
+                order.append(subscription.topicFilter)
+            }
+        }
+        return order.map { Subscription(topicFilter: $0, qos: byFilter[$0]!) }
+    }
+
+    /// Topics conventions asked to watch since the last call (Home Assistant availability topics
+    /// named in discovery configs); the driver subscribes to them on every broker.
+    public mutating func takeNewSubscriptions() -> [Subscription] {
+        defer { newSubscriptions = [] }
+        return newSubscriptions
+    }
+
+    /// Messages that broke a convention's rules since the last call (a Sparkplug death without
+    /// `bdSeq`, a Home Assistant config that is not JSON…), each naming its topic; the driver logs
+    /// them. At most ``maximumProblems`` wait; the rest are counted in ``droppedProblems``.
+    public mutating func takeProblems() -> [String] {
+        defer { problems = [] }
+        return problems
+    }
+
+    /// How many problems wait for ``takeProblems()`` before more are dropped (memory stays
+    /// bounded however much bad traffic arrives).
+    public static let maximumProblems = 1_000
+
+    /// The devices present now, by id.
+    public var devices: [Device] {
+        records.indices.filter { records[$0].inUse && records[$0].reported }.map { device(Int32($0)) }.sorted()
+    }
+
+    /// The number of devices the engine is tracking (present, or pending a decision).
+    public var trackedCount: Int { records.count - freeSlots.count }
+
+    /// When ``tick(now:into:)`` should next run, or nil if nothing is timed.
+    public var nextDeadline: Instant? {
+        queue.earliest.map { Instant(nanoseconds: $0) }
+    }
+
+    // MARK: - Events
+
+    /// A message arrived from broker number `broker` (its index in the details).
+    public mutating func received(
+        topic: String,
+        payload: ArraySlice<UInt8>,
+        retain: Bool,
+        from broker: Int,
+        now: Instant,
+        into changes: inout [DeviceChange]
+    ) {
+        matched.removeAll(keepingCapacity: true)
+        trie.matches(topic, into: &matched)
+        guard !matched.isEmpty else { return }
+        let routes = matched
+        for route in routes {
+            switch route {
+            case .entry(let entry):
+                applyEntry(
+                    Int(entry),
+                    topic: topic,
+                    payload: payload,
+                    retain: retain,
+                    broker: broker,
+                    now: now.nanoseconds,
+                    into: &changes
+                )
+            case .convention(let index):
+                var context = ConventionContext(broker: broker)
+                conventions[Int(index)].handle(topic: topic, payload: payload, retain: retain, context: &context)
+                apply(context.intents, of: index, broker: broker, now: now.nanoseconds, into: &changes)
+            }
+        }
+    }
+
+    /// Time has passed: devices whose timeout, grace period or debounce window ended are decided.
+    public mutating func tick(now: Instant, into changes: inout [DeviceChange]) {
+        while let (time, index) = queue.popDue(now.nanoseconds) {
+            guard records[Int(index)].inUse, records[Int(index)].scheduled == time else { continue }
+            records[Int(index)].scheduled = 0
+            evaluate(index, now: now.nanoseconds, into: &changes)
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
