@@ -35,8 +35,8 @@ struct HomeAssistantConvention: Convention {
 
     /// Entities by config topic.
     private var entities: [String: Entity] = [:]
-    /// Config topics of each device's entities, by device key.
-    private var devices: [String: Set<String>] = [:]
+    /// Config topics of each device's entities in the order they were configured, by device key.
+    private var devices: [String: [String]] = [:]
     /// Config topics of the entities watching each availability topic.
     private var watchers: [String: Set<String>] = [:]
     /// The last payload seen on each watched availability topic.
@@ -76,11 +76,16 @@ struct HomeAssistantConvention: Convention {
         context: inout ConventionContext
     ) {
         let previous = entities[topic]
-        if let previous { forget(topic, previous) }
-        var affected = Set(previous.map { [$0.config.deviceKey] } ?? [])
+        var affected: Set<String> = []
         defer { for key in affected.sorted() { report(key, context: &context) } }
         // An empty config removes the entity.
-        guard !payload.isEmpty else { return }
+        guard !payload.isEmpty else {
+            if let previous {
+                forget(topic, previous)
+                affected.insert(previous.config.deviceKey)
+            }
+            return
+        }
         let config: HomeAssistantConfig
         do throws(HomeAssistantConfig.ConfigError) {
             let json: JSONValue
@@ -89,6 +94,7 @@ struct HomeAssistantConvention: Convention {
             }
             config = try HomeAssistantConfig(json: json, nodeID: nodeID, objectID: objectID)
         } catch {
+            // The entity keeps its last good config.
             context.problem("\(topic): \(error)")
             return
         }
@@ -101,22 +107,47 @@ struct HomeAssistantConvention: Convention {
                 entity.latest = verdict
             }
         }
+        if let previous {
+            // A republished config (devices resend them when Home Assistant restarts) keeps what
+            // its availability topics said, and its place among its device's entities.
+            if previous.config.availability == config.availability {
+                entity.verdicts = previous.verdicts
+                entity.latest = previous.latest
+            }
+            for item in previous.config.availability
+            where !config.availability.contains(where: { $0.topic == item.topic }) {
+                unwatch(item.topic, by: topic)
+            }
+            if previous.config.deviceKey != config.deviceKey {
+                removeEntity(topic, from: previous.config.deviceKey)
+                affected.insert(previous.config.deviceKey)
+                devices[config.deviceKey, default: []].append(topic)
+            }
+        } else {
+            devices[config.deviceKey, default: []].append(topic)
+        }
         entities[topic] = entity
-        devices[config.deviceKey, default: []].insert(topic)
         affected.insert(config.deviceKey)
     }
 
     /// Drops an entity from the indexes.
     private mutating func forget(_ topic: String, _ entity: Entity) {
         entities[topic] = nil
-        devices[entity.config.deviceKey]?.remove(topic)
-        if devices[entity.config.deviceKey]?.isEmpty == true { devices[entity.config.deviceKey] = nil }
-        for item in entity.config.availability {
-            watchers[item.topic]?.remove(topic)
-            if watchers[item.topic]?.isEmpty == true {
-                watchers[item.topic] = nil
-                lastPayload[item.topic] = nil
-            }
+        removeEntity(topic, from: entity.config.deviceKey)
+        for item in entity.config.availability { unwatch(item.topic, by: topic) }
+    }
+
+    private mutating func removeEntity(_ topic: String, from device: String) {
+        devices[device]?.removeAll { $0 == topic }
+        if devices[device]?.isEmpty == true { devices[device] = nil }
+    }
+
+    /// The entity no longer watches `availability`; the last payload goes with the last watcher.
+    private mutating func unwatch(_ availability: String, by topic: String) {
+        watchers[availability]?.remove(topic)
+        if watchers[availability]?.isEmpty == true {
+            watchers[availability] = nil
+            lastPayload[availability] = nil
         }
     }
 
@@ -139,12 +170,13 @@ struct HomeAssistantConvention: Convention {
     /// States whether the device is present: one of its entities is available.
     private func report(_ key: String, context: inout ConventionContext) {
         let id = ConventionSettings.join(prefix, key)
-        let topics = (devices[key] ?? []).sorted()
+        let topics = devices[key] ?? []
         guard topics.contains(where: { entities[$0]?.isAvailable == true }) else {
             context.absent(id)
             return
         }
-        // Properties from the entities in config-topic order; the first data topic wins.
+        // Properties from the entities in the order they were configured, so a device's
+        // properties do not change when it gains an entity.
         var properties: [String: String] = ["HOMEASSISTANT_DEVICE_KEY": key]
         for topic in topics {
             properties.merge(entities[topic]?.config.properties ?? [:]) { current, _ in current }
