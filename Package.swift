@@ -54,7 +54,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",
-            dependencies: ["MQTTCodec", "MQTTClient", "IO", "ArgumentParsing"],
+            dependencies: ["MQTTCodec", "MQTTClient", "Discovery", "IO", "ArgumentParsing", "CShims"],
             path: "Sources/Benchmarks"
         ),
         .executableTarget(

@@ -10,7 +10,7 @@ import ArgumentParsing
 #endif
 
 let benchmarks: [(name: String, spec: CommandSpec)] = [
-    ("codec", CodecBenchmark.spec), ("drain", DrainBenchmark.spec),
+    ("codec", CodecBenchmark.spec), ("engine", EngineBenchmark.spec), ("drain", DrainBenchmark.spec),
 ]
 let root = CommandSpec(
     name: "mqtt-discovery-bench",
@@ -32,7 +32,11 @@ do {
     case .help(let text):
         print(text)
     case .arguments(let parsed):
-        if command == "codec" { try CodecBenchmark.run(parsed) } else { try await DrainBenchmark.run(parsed) }
+        switch command {
+        case "codec": try CodecBenchmark.run(parsed)
+        case "engine": try EngineBenchmark.run(parsed)
+        default: try await DrainBenchmark.run(parsed)
+        }
     }
 } catch {
     fputs("error: \(error)\n", Glibc.stderr)

@@ -4,6 +4,7 @@
 
 #include "CShims.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,4 +30,8 @@ int cshims_set_thread_name(const char *name) {
     strncpy(truncated, name, sizeof(truncated) - 1);
     truncated[sizeof(truncated) - 1] = '\0';
     return pthread_setname_np(pthread_self(), truncated);
+}
+
+size_t cshims_heap_bytes_in_use(void) {
+    return mallinfo2().uordblks;
 }

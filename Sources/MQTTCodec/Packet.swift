@@ -99,7 +99,11 @@ extension Packet {
         var writer = PacketWriter(sink: [UInt8](), packet: type, version: version)
         swap(&writer.sink, &buffer)
         defer { swap(&writer.sink, &buffer) }
-        writer.sink.reserveCapacity(start + total)
+        // Grow geometrically: reserving exactly what each packet needs would reallocate on every
+        // append and make encoding many packets into one buffer quadratic.
+        if writer.sink.capacity < start + total {
+            writer.sink.reserveCapacity(max(start + total, writer.sink.capacity * 2))
+        }
         do {
             writer.writeUInt8(type.rawValue << 4 | fixedHeaderFlags)
             try writer.writeVariableByteInteger(UInt32(remaining), .remainingLength)

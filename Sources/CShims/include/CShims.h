@@ -7,6 +7,7 @@
 // visible to the I/O module through `import CShims`.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /// `accept4(2)` with SOCK_NONBLOCK | SOCK_CLOEXEC, so an accepted socket is never inherited by a
@@ -20,3 +21,7 @@ int cshims_peer_credentials(int socket, pid_t *pid, uid_t *uid, gid_t *gid);
 /// Names the calling thread as `ps -L` and debuggers show it (`pthread_setname_np`, GNU-only).
 /// Names longer than 15 bytes are truncated. Returns 0 or an error number.
 int cshims_set_thread_name(const char *name);
+
+/// Bytes the C heap has handed out and not had back (glibc `mallinfo2().uordblks`): what
+/// benchmarks use to weigh a data structure without counting pages the allocator keeps.
+size_t cshims_heap_bytes_in_use(void);

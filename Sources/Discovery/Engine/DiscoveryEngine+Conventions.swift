@@ -25,7 +25,7 @@ extension DiscoveryEngine {
                     changes.append(.updated(device(index)))
                 }
             case .absent(let id):
-                guard let index = groups[Int(group)].index[id] else { continue }
+                guard let index = find(group: group, id: id) else { continue }
                 records[Int(index)].status = .offline
                 evaluate(index, now: now, into: &changes)
             case .watch(let filter):

@@ -13,7 +13,7 @@ extension DiscoveryEngine {
         into changes: inout [DeviceChange]
     ) {
         let group = entryGroups[entry]
-        if !onlinePayloads[entry].isEmpty || !offlinePayloads[entry].isEmpty {
+        if entryIsStatus[entry] {
             // A status entry: the payload sets the state; retained status is current state.
             if payload.isEmpty {
                 clear(group: group, id: deviceID(entry: entry, topic: topic), now: now, into: &changes)
@@ -26,7 +26,7 @@ extension DiscoveryEngine {
                 evaluate(index, now: now, into: &changes)
             } else if offlinePayloads[entry].contains(where: { payload.elementsEqual($0) }) {
                 // An unknown device going offline needs no record.
-                if let index = groups[Int(group)].index[deviceID(entry: entry, topic: topic)] {
+                if let index = find(group: group, id: deviceID(entry: entry, topic: topic)) {
                     records[Int(index)].status = .offline
                     evaluate(index, now: now, into: &changes)
                 }
@@ -41,15 +41,17 @@ extension DiscoveryEngine {
         // A retained replay is state of unknown age, not a sign of life.
         if retain { return }
         let index = record(group: group, id: deviceID(entry: entry, topic: topic), broker: broker)
-        records[Int(index)].brokers |= 1 << UInt64(broker)
-        if records[Int(index)].status == .offline { records[Int(index)].status = .unknown }
-        records[Int(index)].trafficUntil = max(records[Int(index)].trafficUntil, now + timeoutNanoseconds[entry])
-        evaluate(index, now: now, into: &changes)
+        let heard = records[Int(index)].heard(
+            until: now + timeoutNanoseconds[entry],
+            broker: broker,
+            connected: connected
+        )
+        if heard { evaluate(index, now: now, into: &changes) }
     }
 
     /// An empty payload: the device's retained state was cleared, so it is gone.
     mutating func clear(group: Int32, id: String, now: Int64, into changes: inout [DeviceChange]) {
-        guard let index = groups[Int(group)].index[id] else { return }
+        guard let index = find(group: group, id: id) else { return }
         records[Int(index)].status = .unknown
         records[Int(index)].trafficUntil = 0
         records[Int(index)].statusUntil = 0
@@ -58,8 +60,9 @@ extension DiscoveryEngine {
 
     /// The record for `id`, made if new.
     mutating func record(group: Int32, id: String, broker: Int) -> Int32 {
-        if let index = groups[Int(group)].index[id] { return index }
-        let record = Record(id: id, group: group, firstBroker: Int16(broker))
+        let hash = table.hash(group: group, id: id)
+        if let index = find(hash, group: group, id: id) { return index }
+        let record = Record(id: id, group: group, firstBroker: UInt8(broker))
         let index: Int32
         if let slot = freeSlots.popLast() {
             index = slot
@@ -68,8 +71,18 @@ extension DiscoveryEngine {
             index = Int32(records.count)
             records.append(record)
         }
-        groups[Int(group)].index[id] = index
+        table.insert(hash, index)
         return index
+    }
+
+    /// The record for `id` in `group`, if there is one.
+    func find(group: Int32, id: String) -> Int32? {
+        find(table.hash(group: group, id: id), group: group, id: id)
+    }
+
+    @inline(__always)
+    func find(_ hash: UInt32, group: Int32, id: String) -> Int32? {
+        table.find(hash) { records[Int($0)].group == group && records[Int($0)].id == id }
     }
 
     /// Whether the device is present at `now`.
@@ -157,9 +170,9 @@ extension DiscoveryEngine {
     /// Frees a device's slot; its heap entries go stale.
     mutating func release(_ index: Int32) {
         let record = records[Int(index)]
-        groups[Int(record.group)].index[record.id] = nil
+        table.remove(table.hash(group: record.group, id: record.id), index)
         conventionProperties[index] = nil
-        records[Int(index)] = Record(id: "", group: 0, firstBroker: 0, inUse: false)
+        records[Int(index)] = Record(id: "", group: -1, firstBroker: 0)
         freeSlots.append(index)
     }
 
@@ -188,5 +201,17 @@ extension DiscoveryEngine {
         for index in records.indices where records[index].inUse && records[index].brokers & bit != 0 {
             evaluate(Int32(index), now: now.nanoseconds, into: &changes)
         }
+    }
+}
+
+extension DiscoveryEngine.Record {
+    /// Traffic from `broker` keeps the device until `until`. Returns whether the device needs
+    /// evaluating; the common case, a present device heard again, does not: its timer entry, in
+    /// the heap for an earlier time, finds the new deadline when it fires.
+    mutating func heard(until: Int64, broker: Int, connected: UInt64) -> Bool {
+        brokers |= 1 << UInt64(broker)
+        if status == .offline { status = .unknown }
+        if until > trafficUntil { trafficUntil = until }
+        return !(reported && present && debounceUntil == 0 && scheduled != 0 && brokers & connected != 0)
     }
 }

@@ -38,37 +38,58 @@ public struct DiscoveryEngine: Sendable {
         var names: [String]
         /// The entry whose filled-in template is a device's `MQTT_TOPIC` (the first traffic entry).
         var primaryEntry: Int32
-        var index: [String: Int32] = [:]
     }
 
+    /// One device's state: 64 bytes, 8-byte fields first, so a lookup touches few cache lines.
     struct Record: Sendable {
         var id: String
-        var group: Int32
+        /// The brokers that reported it, as bits.
         var brokers: UInt64 = 0
-        var firstBroker: Int16
         var trafficUntil: Int64 = 0
-        var status: Status = .unknown
         var statusUntil: Int64 = 0
+        var debounceUntil: Int64 = 0
+        /// The time of its live entry in the deadline queue (0: none).
+        var scheduled: Int64 = 0
+        /// Its group; -1 for a free slot.
+        var group: Int32
+        var firstBroker: UInt8
+        var status: Status = .unknown
         var present = false
         var reported = false
-        var debounceUntil: Int64 = 0
-        var scheduled: Int64 = 0
-        var inUse = true
+
+        var inUse: Bool { group >= 0 }
+
+        init(id: String, group: Int32, firstBroker: UInt8) {
+            self.id = id
+            self.group = group
+            self.firstBroker = firstBroker
+        }
     }
 
     var trie = TopicTrie<Route>()
     var groups: [Group] = []
     var entryGroups: [Int32] = []
+    /// Whether each entry's payloads are statuses rather than traffic.
+    var entryIsStatus: [Bool] = []
+    /// For each entry, the topic level holding each of its group's placeholders, in the group's
+    /// order (empty for plain filters).
+    var entryCaptures: [[Int]] = []
     /// Status payloads as bytes, so matching them allocates nothing.
     var onlinePayloads: [[[UInt8]]] = []
     var offlinePayloads: [[[UInt8]]] = []
     var records: [Record] = []
+    /// Records by (group, id).
+    var table = DeviceTable()
     var freeSlots: [Int32] = []
     var queue = DeadlineQueue()
     var connected: UInt64 = 0
     var downSince: [Int64]
     var matched: [Route] = []
     var timeoutNanoseconds: [Int64] = []
+    /// The names of the properties every device has, with the prefix applied.
+    let names: (brokerURI: String, deviceID: String, topic: String)
+    /// Each broker's URL without credentials.
+    let brokerURIs: [String]
     let defaultTimeout: Int64
     let grace: Int64
     let debounce: Int64
@@ -96,6 +117,11 @@ public struct DiscoveryEngine: Sendable {
     public init(details: DiscoveryDetails) {
         precondition(details.brokers.count <= DiscoveryDetails.maximumBrokers, "too many brokers")
         self.details = details
+        names = (
+            details.propertyName("MQTT_BROKER_URI"), details.propertyName("MQTT_DEVICE_ID"),
+            details.propertyName("MQTT_TOPIC")
+        )
+        brokerURIs = details.brokers.map(\.url.description)
         defaultTimeout = Self.nanoseconds(details.timeout)
         grace = Self.nanoseconds(details.gracePeriod)
         debounce = Self.nanoseconds(details.debounce)
@@ -119,6 +145,12 @@ public struct DiscoveryEngine: Sendable {
                 groups[Int(group)].primaryEntry = Int32(index)
             }
             entryGroups.append(group)
+            entryIsStatus.append(entry.isStatus)
+            entryCaptures.append(
+                groups[Int(group)].names.map { name in
+                    entry.template.levels.firstIndex(of: .placeholder(name))!
+                }
+            )
             onlinePayloads.append(entry.online.map { Array($0.utf8) })
             offlinePayloads.append(entry.offline.map { Array($0.utf8) })
             timeoutNanoseconds.append(entry.timeout.map(Self.nanoseconds) ?? (entry.isStatus ? 0 : defaultTimeout))
