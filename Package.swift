@@ -42,6 +42,8 @@ let package = Package(
 
         // MARK: - Discovery: details, topic matching, identity, liveness (pure; clock injected)
         .target(name: "Discovery", dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML", "JSON"]),
+        // The engine driven live: one MQTT client per broker, on one event loop.
+        .target(name: "DiscoveryService", dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "IO", "Logging"]),
 
         // MARK: - Support
         .target(name: "ArgumentParsing"),

@@ -3,6 +3,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -22,4 +23,10 @@ static inline long copenssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version)
 /// `SSL_CTX_set_mode`: e.g. SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER.
 static inline long copenssl_ctx_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
+}
+
+/// `SSL_CTX_add_extra_chain_cert`: appends an intermediate certificate to the client chain; the
+/// context takes ownership of `certificate`.
+static inline long copenssl_ctx_add_extra_chain_cert(SSL_CTX *ctx, X509 *certificate) {
+    return SSL_CTX_add_extra_chain_cert(ctx, certificate);
 }

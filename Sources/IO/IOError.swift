@@ -16,6 +16,8 @@ public enum IOError: Error, Hashable, Sendable, CustomStringConvertible {
     case connectionLost(Errno)
     /// An address that cannot be used, e.g. a Unix socket path longer than the system allows.
     case invalidAddress(String)
+    /// A file could not be read.
+    case file(path: String, reason: String)
 
     /// One line, e.g. `connecting to 127.0.0.1:1883 failed: Connection refused (errno 111)`.
     public var description: String {
@@ -28,6 +30,7 @@ public enum IOError: Error, Hashable, Sendable, CustomStringConvertible {
         case .closedByPeer: "the peer closed the connection"
         case .connectionLost(let errno): "the connection broke: \(errno.message)"
         case .invalidAddress(let reason): "invalid address: \(reason)"
+        case .file(let path, let reason): "cannot read \(path): \(reason)"
         }
     }
 }

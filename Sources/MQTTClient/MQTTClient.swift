@@ -39,23 +39,28 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     private let configuration: ClientConfiguration
     private let logger: Logger
     private let onMessage: @Sendable (Message) -> Bool
+    private let onStateChange: @Sendable (ConnectionState) -> Void
     private let stateContinuation: AsyncStream<ConnectionState>.Continuation
 
     /// A client for `configuration` on `eventLoop`; `onMessage` receives every message, on the
     /// loop's thread, and returns whether it accepted it. A QoS 1 or 2 message it declines is not
     /// acknowledged, so the broker delivers it again in the next session: a consumer that stops
-    /// (after a count, or on a full queue) loses nothing. Nothing happens until ``start()`` or
-    /// ``connect()``.
+    /// (after a count, or on a full queue) loses nothing. `onStateChange` hears every connection
+    /// state on the loop's thread, in order with the messages: `.connected` comes before the first
+    /// message of the session, so a consumer can tell queued messages from live ones. Nothing
+    /// happens until ``start()`` or ``connect()``.
     public init(
         configuration: ClientConfiguration,
         eventLoop: EventLoop,
         logger: Logger = .disabled,
+        onStateChange: @escaping @Sendable (ConnectionState) -> Void = { _ in },
         onMessage: @escaping @Sendable (Message) -> Bool = { _ in true }
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.url = configuration.url
         self.onMessage = onMessage
+        self.onStateChange = onStateChange
         var logger = logger
         logger[metadata: "broker"] = configuration.url.description
         self.logger = logger
@@ -164,6 +169,27 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         case .subscribed(let codes): return codes
         case .failed(let error): throw error
         default: return []
+        }
+    }
+
+    /// Subscribes without waiting (the subscriptions are remembered and made whenever the client
+    /// is connected); `completion`, if given, runs on the event loop with the broker's codes.
+    public func subscribe(
+        _ subscriptions: [Subscription],
+        completion: (@Sendable (Result<[ReasonCode], MQTTClientError>) -> Void)? = nil
+    ) {
+        submit { [self] in
+            let token = completion.map { completion in
+                register { result in
+                    switch result {
+                    case .subscribed(let codes): completion(.success(codes))
+                    case .failed(let error): completion(.failure(error))
+                    default: completion(.success([]))
+                    }
+                }
+            }
+            session.subscribe(subscriptions, token: token, now: .now(), into: &actions)
+            perform()
         }
     }
 
@@ -435,6 +461,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             case .connecting, .stopped: .debug
             }
         logger.log(logLevel ?? level, "\(state)")
+        onStateChange(state)
         stateContinuation.yield(state)
     }
 }

@@ -125,6 +125,38 @@ struct TLSTests {
         #expect(try await exchange(connection, loop: loop) == "yrevocsid-ttqm\n")
     }
 
+    @Test("mutual TLS from PEM text in memory: CA, certificate and key never touch a file")
+    func mutualTLSFromMemory() async throws {
+        let (server, port) = try await server(requireClientCertificate: true)
+        defer { server.stop() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        var configuration = TLSConfiguration()
+        configuration.caPEM = SecretBytes(try FileSystem.read(certificates.caFile, limit: 1 << 20))
+        configuration.certificatePEM = SecretBytes(try FileSystem.read(certificates.clientCertificate, limit: 1 << 20))
+        configuration.privateKeyPEM = SecretBytes(try FileSystem.read(certificates.clientKey, limit: 1 << 20))
+        #expect("\(configuration)".contains("BEGIN") == false)
+        let connection = try await connect(host: "localhost", port: port, tls: configuration, on: loop).get()
+        #expect(try await exchange(connection, loop: loop) == "yrevocsid-ttqm\n")
+    }
+
+    @Test("PEM text that holds no certificate is a configuration error that says which")
+    func garbagePEM() async throws {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        var configuration = TLSConfiguration()
+        configuration.caPEM = SecretBytes(Array("not a certificate".utf8))
+        let (server, port) = try await server()
+        defer { server.stop() }
+        let result = await connect(host: "localhost", port: port, tls: configuration, on: loop)
+        guard case .failure(.tls(let error)) = result else {
+            Issue.record("expected a configuration error, got \(result)")
+            return
+        }
+        #expect(error.stage == .configuration)
+        #expect(error.reason == "the CA certificates: no PEM certificate found")
+    }
+
     @Test("mutual TLS: without a client certificate the server ends the session")
     func mutualTLSWithoutCertificate() async throws {
         let (server, port) = try await server(requireClientCertificate: true)

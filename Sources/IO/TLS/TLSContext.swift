@@ -24,15 +24,36 @@ final class TLSContext: @unchecked Sendable {
                     "cannot load CA file \(caFile): \(OpenSSLErrors.drain() ?? "unknown error")"
                 )
             }
-        } else if SSL_CTX_set_default_verify_paths(context) != 1 {
+        }
+        if let pem = configuration.caPEM {
+            let certificates = try PEMReader.certificates(pem.bytes, what: "the CA certificates")
+            defer { for certificate in certificates { X509_free(certificate) } }
+            let store = SSL_CTX_get_cert_store(context)
+            for certificate in certificates where X509_STORE_add_cert(store, certificate) != 1 {
+                throw TLSError(
+                    .configuration,
+                    "cannot trust a CA certificate: \(OpenSSLErrors.drain() ?? "unknown error")"
+                )
+            }
+        }
+        if configuration.caFile == nil && configuration.caPEM == nil && SSL_CTX_set_default_verify_paths(context) != 1 {
             throw TLSError(
                 .configuration,
                 "cannot load the system CA store: \(OpenSSLErrors.drain() ?? "unknown error")"
             )
         }
+        if let certificatePEM = configuration.certificatePEM {
+            guard let keyPEM = configuration.privateKeyPEM else {
+                throw TLSError(.configuration, "a client certificate needs a key")
+            }
+            try Self.useClientIdentity(context, certificatePEM.bytes, keyPEM.bytes)
+            return
+        }
         switch (configuration.certificateFile, configuration.privateKeyFile) {
         case (nil, nil):
-            break
+            if configuration.privateKeyPEM != nil {
+                throw TLSError(.configuration, "a client key needs a certificate")
+            }
         case (let certificate?, let key?):
             guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
                 throw TLSError(
@@ -53,6 +74,71 @@ final class TLSContext: @unchecked Sendable {
 
     deinit {
         SSL_CTX_free(pointer)
+    }
+
+    /// Uses an in-memory certificate chain (leaf first) and key as the client's identity.
+    private static func useClientIdentity(
+        _ context: OpaquePointer,
+        _ certificatePEM: [UInt8],
+        _ keyPEM: [UInt8]
+    ) throws(TLSError) {
+        let chain = try PEMReader.certificates(certificatePEM, what: "the client certificate")
+        guard SSL_CTX_use_certificate(context, chain[0]) == 1 else {
+            for certificate in chain { X509_free(certificate) }
+            throw TLSError(
+                .configuration,
+                "cannot use the client certificate: \(OpenSSLErrors.drain() ?? "unknown error")"
+            )
+        }
+        X509_free(chain[0])
+        for intermediate in chain.dropFirst() where copenssl_ctx_add_extra_chain_cert(context, intermediate) != 1 {
+            throw TLSError(
+                .configuration,
+                "cannot add to the certificate chain: \(OpenSSLErrors.drain() ?? "unknown error")"
+            )
+        }
+        let key = try PEMReader.privateKey(keyPEM)
+        defer { EVP_PKEY_free(key) }
+        guard SSL_CTX_use_PrivateKey(context, key) == 1 else {
+            throw TLSError(.configuration, "cannot use the client key: \(OpenSSLErrors.drain() ?? "unknown error")")
+        }
+        guard SSL_CTX_check_private_key(context) == 1 else {
+            throw TLSError(.configuration, "the client key does not match the client certificate")
+        }
+    }
+}
+
+/// Reads PEM text held in memory through a read-only memory BIO.
+enum PEMReader {
+    /// Every certificate in `pem`, in order; at least one. The caller frees them.
+    static func certificates(_ pem: [UInt8], what: String) throws(TLSError) -> [OpaquePointer] {
+        var certificates: [OpaquePointer] = []
+        let result: Result<Void, TLSError> = pem.withUnsafeBytes { bytes in
+            guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count)) else {
+                return .failure(TLSError(.configuration, "BIO_new_mem_buf failed"))
+            }
+            defer { BIO_free(bio) }
+            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { certificates.append(certificate) }
+            // Reading stops with "no start line" at the end of the text: expected, not an error.
+            _ = OpenSSLErrors.drain()
+            return .success(())
+        }
+        try result.get()
+        guard !certificates.isEmpty else { throw TLSError(.configuration, "\(what): no PEM certificate found") }
+        return certificates
+    }
+
+    /// The private key in `pem`. The caller frees it.
+    static func privateKey(_ pem: [UInt8]) throws(TLSError) -> OpaquePointer {
+        let key: OpaquePointer? = pem.withUnsafeBytes { bytes in
+            guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key else {
+            throw TLSError(.configuration, "the client key: \(OpenSSLErrors.drain() ?? "no PEM private key found")")
+        }
+        return key
     }
 }
 

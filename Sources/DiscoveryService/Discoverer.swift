@@ -1,0 +1,178 @@
+public import Discovery
+public import IO
+public import Logging
+import MQTTClient
+import MQTTCodec
+
+/// Runs discovery live: one MQTT client per broker of the details, all on one event loop, feeding
+/// a ``DiscoveryEngine`` with their messages, their connection states and the time.
+///
+/// Everything happens on the loop's thread, in the order the network delivered it: a broker's
+/// `connected` reaches the engine before the messages it queued for our session (wills
+/// included), so grace periods and queued deaths are decided as the engine's rules say. The
+/// engine's next deadline is kept armed as one loop timer. Changes are handed to `onChanges` on
+/// the loop's thread as soon as they are decided, so it must return quickly.
+public final class Discoverer: @unchecked Sendable {
+    /// The loop everything runs on.
+    public let eventLoop: EventLoop
+    /// The details being discovered.
+    public let details: DiscoveryDetails
+
+    // Loop-thread state.
+    private var engine: DiscoveryEngine
+    private var clients: [MQTTClient] = []
+    private var timer: (id: TimerID, at: Instant)?
+    private var changes: [DeviceChange] = []
+    private var stopped = false
+
+    private let configurations: [ClientConfiguration]
+    private let logger: Logger
+    private let onChanges: @Sendable ([DeviceChange]) -> Void
+
+    /// Discovery for `details`. `identity` (a configuration's name, say) keeps the MQTT client
+    /// identifiers, and so the persistent sessions, of different configurations apart. Fails if a
+    /// broker's secrets cannot be read. Nothing connects until ``start()``.
+    public init(
+        details: DiscoveryDetails,
+        identity: String,
+        environment: [String: String] = [:],
+        eventLoop: EventLoop,
+        logger: Logger = .disabled,
+        onChanges: @escaping @Sendable ([DeviceChange]) -> Void
+    ) throws(DiscoveryServiceError) {
+        self.details = details
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.onChanges = onChanges
+        engine = DiscoveryEngine(details: details)
+        var configurations: [ClientConfiguration] = []
+        for broker in details.brokers {
+            configurations.append(try broker.clientConfiguration(identity: identity, environment: environment))
+        }
+        self.configurations = configurations
+    }
+
+    /// Connects to every broker and subscribes; keeps reconnecting until ``stop()``.
+    public func start() {
+        eventLoop.execute { [self] in
+            guard clients.isEmpty, !stopped else { return }
+            let subscriptions = engine.subscriptions
+            for (index, configuration) in configurations.enumerated() {
+                let client = MQTTClient(
+                    configuration: configuration,
+                    eventLoop: eventLoop,
+                    logger: logger,
+                    onStateChange: { [self] state in connection(state, broker: index) },
+                    onMessage: { [self] message in received(message, broker: index) }
+                )
+                clients.append(client)
+                subscribe(subscriptions, on: client)
+                client.start()
+            }
+            logger.info(
+                "discovering",
+                [
+                    "brokers": configurations.map(\.url.description).joined(separator: " "),
+                    "subscriptions": subscriptions.map(\.topicFilter).joined(separator: " "),
+                ]
+            )
+        }
+    }
+
+    /// Disconnects from every broker (so none fires our session's will) and stops the timer.
+    public func stop() async {
+        let clients = await withCheckedContinuation { (continuation: CheckedContinuation<[MQTTClient], Never>) in
+            eventLoop.execute { [self] in
+                stopped = true
+                if let timer { eventLoop.cancelTimer(timer.id) }
+                timer = nil
+                continuation.resume(returning: self.clients)
+            }
+        }
+        for client in clients { await client.disconnect() }
+    }
+
+    /// The devices present now.
+    public func devices() async -> [Device] {
+        await withCheckedContinuation { continuation in
+            eventLoop.execute { [self] in continuation.resume(returning: engine.devices) }
+        }
+    }
+
+    // MARK: - Loop thread
+
+    private func received(_ message: Message, broker: Int) -> Bool {
+        guard !stopped else { return false }
+        engine.received(
+            topic: message.topic,
+            payload: message.payload,
+            retain: message.retain,
+            from: broker,
+            now: .now(),
+            into: &changes
+        )
+        settle()
+        return true
+    }
+
+    private func connection(_ state: ConnectionState, broker: Int) {
+        guard !stopped else { return }
+        switch state {
+        case .connected:
+            engine.brokerConnected(broker, now: .now(), into: &changes)
+        case .disconnected:
+            engine.brokerDisconnected(broker, now: .now(), into: &changes)
+        case .connecting, .stopped:
+            return
+        }
+        settle()
+    }
+
+    /// After every event: hand over the changes, subscribe to what conventions asked for, log
+    /// what broke a convention, and keep the timer on the engine's next deadline.
+    private func settle() {
+        if !changes.isEmpty {
+            let decided = changes
+            changes.removeAll(keepingCapacity: true)
+            onChanges(decided)
+        }
+        let subscriptions = engine.takeNewSubscriptions()
+        if !subscriptions.isEmpty {
+            for client in clients { subscribe(subscriptions, on: client) }
+        }
+        for problem in engine.takeProblems() { logger.warning(problem) }
+        armTimer()
+    }
+
+    private func armTimer() {
+        guard let deadline = engine.nextDeadline else { return }
+        if let timer {
+            guard deadline < timer.at else { return }
+            eventLoop.cancelTimer(timer.id)
+        }
+        let delay = deadline - Instant.now()
+        let id = eventLoop.scheduleTimer(after: max(delay, .zero)) { [self] in
+            timer = nil
+            guard !stopped else { return }
+            engine.tick(now: .now(), into: &changes)
+            settle()
+        }
+        timer = (id, deadline)
+    }
+
+    private func subscribe(_ subscriptions: [Subscription], on client: MQTTClient) {
+        let logger = logger
+        client.subscribe(subscriptions) { result in
+            switch result {
+            case .success(let codes):
+                for (subscription, code) in zip(subscriptions, codes) where code.isFailure {
+                    logger.error("the broker refused the subscription to '\(subscription.topicFilter)': \(code)")
+                }
+            case .failure(.stopped):
+                break
+            case .failure(let error):
+                logger.warning("subscribing failed: \(error)")
+            }
+        }
+    }
+}
