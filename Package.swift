@@ -52,7 +52,9 @@ let package = Package(
         // MARK: - Executables
         .executableTarget(
             name: "mqtt-discovery",
-            dependencies: ["MQTTCodec", "MQTTClient", "Discovery", "IO", "Logging", "ArgumentParsing"]
+            dependencies: [
+                "MQTTCodec", "MQTTClient", "Discovery", "DiscoveryService", "IO", "Logging", "ArgumentParsing",
+            ]
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",
@@ -73,6 +75,10 @@ let package = Package(
         .testTarget(
             name: "DiscoveryTests",
             dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "YAML", "Protobuf"]
+        ),
+        .testTarget(
+            name: "DiscoveryServiceTests",
+            dependencies: ["DiscoveryService", "Discovery", "IO", "Protobuf", "TestSupport"]
         ),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),

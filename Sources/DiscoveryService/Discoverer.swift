@@ -24,6 +24,9 @@ public final class Discoverer: @unchecked Sendable {
     private var timer: (id: TimerID, at: Instant)?
     private var changes: [DeviceChange] = []
     private var stopped = false
+    /// Brokers that have acknowledged the initial subscriptions, and who waits for all of them.
+    private var subscribedBrokers: Set<Int> = []
+    private var subscribedWaiters: [CheckedContinuation<Void, Never>] = []
 
     private let configurations: [ClientConfiguration]
     private let logger: Logger
@@ -58,15 +61,24 @@ public final class Discoverer: @unchecked Sendable {
             guard clients.isEmpty, !stopped else { return }
             let subscriptions = engine.subscriptions
             for (index, configuration) in configurations.enumerated() {
+                var clientLogger = logger
+                clientLogger.metadata["broker"] = configuration.url.description
                 let client = MQTTClient(
                     configuration: configuration,
                     eventLoop: eventLoop,
-                    logger: logger,
+                    logger: clientLogger,
                     onStateChange: { [self] state in connection(state, broker: index) },
                     onMessage: { [self] message in received(message, broker: index) }
                 )
                 clients.append(client)
-                subscribe(subscriptions, on: client)
+                subscribe(subscriptions, on: client) { [self] in
+                    guard subscribedBrokers.insert(index).inserted else { return }
+                    logger.info("subscribed", ["broker": configuration.url.description])
+                    guard subscribedBrokers.count == configurations.count else { return }
+                    let waiters = subscribedWaiters
+                    subscribedWaiters = []
+                    for waiter in waiters { waiter.resume() }
+                }
                 client.start()
             }
             logger.info(
@@ -90,6 +102,21 @@ public final class Discoverer: @unchecked Sendable {
             }
         }
         for client in clients { await client.disconnect() }
+    }
+
+    /// Returns once every broker has acknowledged the subscriptions (at once if they all have):
+    /// from then on nothing published to a subscribed topic is missed. Waits as long as a broker
+    /// stays unreachable.
+    public func waitUntilSubscribed() async {
+        await withCheckedContinuation { continuation in
+            eventLoop.execute { [self] in
+                if subscribedBrokers.count == configurations.count {
+                    continuation.resume()
+                } else {
+                    subscribedWaiters.append(continuation)
+                }
+            }
+        }
     }
 
     /// The devices present now.
@@ -117,6 +144,7 @@ public final class Discoverer: @unchecked Sendable {
 
     private func connection(_ state: ConnectionState, broker: Int) {
         guard !stopped else { return }
+        // The client logs the state itself, with the broker in its metadata.
         switch state {
         case .connected:
             engine.brokerConnected(broker, now: .now(), into: &changes)
@@ -160,11 +188,17 @@ public final class Discoverer: @unchecked Sendable {
         timer = (id, deadline)
     }
 
-    private func subscribe(_ subscriptions: [Subscription], on client: MQTTClient) {
+    /// Subscribes `client`; `acknowledged` runs on the loop once the broker answered.
+    private func subscribe(
+        _ subscriptions: [Subscription],
+        on client: MQTTClient,
+        acknowledged: (@Sendable () -> Void)? = nil
+    ) {
         let logger = logger
         client.subscribe(subscriptions) { result in
             switch result {
             case .success(let codes):
+                acknowledged?()
                 for (subscription, code) in zip(subscriptions, codes) where code.isFailure {
                     logger.error("the broker refused the subscription to '\(subscription.topicFilter)': \(code)")
                 }

@@ -28,6 +28,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     private var attempt = 0
     private var running = false
     private var stopping = false
+    private var reportedStopped = false
     private var everConnected = false
     private var completions: [RequestToken: (RequestResult) -> Void] = [:]
     private var nextToken: RequestToken = 1
@@ -446,8 +447,12 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
 
     private func finishStopping() {
         running = false
-        report(.stopped)
-        stateContinuation.finish()
+        // Closing the connection in `disconnect()` may already have finished the stop.
+        if !reportedStopped {
+            reportedStopped = true
+            report(.stopped)
+            stateContinuation.finish()
+        }
         let waiters = stopWaiters
         stopWaiters = []
         for waiter in waiters { waiter() }

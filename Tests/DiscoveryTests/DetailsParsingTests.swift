@@ -115,7 +115,8 @@ struct DetailsFormTests {
     @Test("credentials come from Akri's discovery properties when the details give none")
     func discoveryProperties() throws {
         let properties: [String: [UInt8]?] = [
-            "mqtt_broker_username": Array("user".utf8), "mqtt_broker_password": Array("pw".utf8),
+            // As read from files: the trailing newline is not part of a user name or password.
+            "mqtt_broker_username": Array("user\n".utf8), "mqtt_broker_password": Array("pw\r\n".utf8),
             "mqtt_broker_ca": Array("-----BEGIN CERTIFICATE-----".utf8), "mqtt_broker_certificate": nil,
         ]
         let (details, _) = try DiscoveryDetails.parse("mqttBrokerUri: ssl://b\ntopics: [a]\n", properties: properties)

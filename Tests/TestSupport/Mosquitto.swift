@@ -102,12 +102,22 @@ public final class Mosquitto: @unchecked Sendable {
     /// The plain TCP URL, e.g. `tcp://127.0.0.1:41883`.
     public var url: String { "tcp://127.0.0.1:\(port)" }
 
-    /// What mosquitto has logged.
+    /// What mosquitto has logged (since it was last started).
     public var log: String { process?.log ?? "" }
+
+    /// Waits until mosquitto has logged `text`.
+    public func waitForLog(containing text: String, timeout: Duration = .seconds(10)) async throws {
+        guard let process else { throw TestSupportError("mosquitto is not running") }
+        try await process.waitForLog(containing: text, timeout: timeout)
+    }
 
     /// Starts (or restarts) the broker on the same ports with the same persistence.
     public func start() async throws {
-        let process = try ExternalProcess(executable, ["-c", configurationPath])
+        // Line-buffered, so tests can wait for what the broker logs (a client timing out, say).
+        let process = try ExternalProcess(
+            Machine.which("stdbuf") ?? "/usr/bin/stdbuf",
+            ["-oL", executable, "-c", configurationPath]
+        )
         self.process = process
         do {
             try await Machine.waitForPort(port)

@@ -28,4 +28,12 @@ public final class TemporaryDirectory: @unchecked Sendable {
         try contents.write(toFile: target, atomically: true, encoding: .utf8)
         return target
     }
+
+    /// Writes `bytes` to `name` and returns its path.
+    @discardableResult
+    public func write(_ name: String, bytes: [UInt8]) throws -> String {
+        let target = file(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+        return target
+    }
 }

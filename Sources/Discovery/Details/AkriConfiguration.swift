@@ -209,3 +209,59 @@ extension ConfigurationDocument {
         }
     }
 }
+
+extension AkriConfiguration {
+    /// The discovery properties as the agent hands them to the handler (Akri's
+    /// `DiscoverRequest.discovery_properties`): a `value` as its bytes, a `valueFrom.file` read with
+    /// `read`. A missing optional file leaves the property out; a missing required one, or a
+    /// Kubernetes reference (only Kubernetes can resolve it), is a problem at the entry.
+    public func resolvedDiscoveryProperties(
+        read: (String) -> Result<[UInt8], ReadFailure>
+    ) -> (properties: [String: [UInt8]?], problems: [DetailsProblem]) {
+        var properties: [String: [UInt8]?] = [:]
+        var problems: [DetailsProblem] = []
+        for property in discoveryProperties {
+            switch property.source {
+            case .value(let value):
+                properties[property.name] = Array(value.utf8)
+            case .none:
+                properties[property.name] = .some(nil)
+            case .file(let path, let optional):
+                switch read(path) {
+                case .success(let bytes):
+                    properties[property.name] = bytes
+                case .failure(let failure):
+                    if !optional {
+                        problems.append(
+                            DetailsProblem(
+                                .error,
+                                at: property.mark,
+                                "\(property.name): cannot read \(path): \(failure.reason)"
+                            )
+                        )
+                    }
+                }
+            case .kubernetes(let reference):
+                problems.append(
+                    DetailsProblem(
+                        .warning,
+                        at: property.mark,
+                        "\(property.name): a \(reference) is resolved by Kubernetes only; left out here"
+                    )
+                )
+            }
+        }
+        return (properties, problems)
+    }
+
+    /// Why a file could not be read.
+    public struct ReadFailure: Error, Hashable, Sendable {
+        /// E.g. `No such file or directory`.
+        public var reason: String
+
+        /// A failure.
+        public init(_ reason: String) {
+            self.reason = reason
+        }
+    }
+}

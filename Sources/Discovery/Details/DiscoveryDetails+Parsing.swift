@@ -270,11 +270,19 @@ private struct DetailsParser {
             guard let entry = properties[key], let bytes = entry, !bytes.isEmpty else { return nil }
             return bytes
         }
+        /// A user name or password from a file usually ends with the newline an editor or `echo`
+        /// added; it is never part of the credential.
+        func line(_ key: String) -> [UInt8]? {
+            guard var bytes = value(key) else { return nil }
+            if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+            if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+            return bytes
+        }
         for index in brokers.indices {
-            if brokers[index].userName == nil, let user = value(DiscoveryDetails.PropertyKey.userName) {
+            if brokers[index].userName == nil, let user = line(DiscoveryDetails.PropertyKey.userName) {
                 brokers[index].userName = String(decoding: user, as: UTF8.self)
             }
-            if brokers[index].password == nil, let password = value(DiscoveryDetails.PropertyKey.password) {
+            if brokers[index].password == nil, let password = line(DiscoveryDetails.PropertyKey.password) {
                 brokers[index].password = .inline(password)
             }
             if brokers[index].ca == nil, let ca = value(DiscoveryDetails.PropertyKey.ca) {

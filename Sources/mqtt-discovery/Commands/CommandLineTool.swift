@@ -5,7 +5,9 @@ enum CommandLineTool {
     static let name = "mqtt-discovery"
 
     /// Every subcommand, in the order `--help` lists them.
-    static let commands: [any Command.Type] = [CheckCommand.self, SubCommand.self, PubCommand.self, DecodeCommand.self]
+    static let commands: [any Command.Type] = [
+        DiscoverCommand.self, CheckCommand.self, SubCommand.self, PubCommand.self, DecodeCommand.self,
+    ]
 
     static var spec: CommandSpec {
         CommandSpec(

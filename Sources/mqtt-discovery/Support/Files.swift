@@ -9,15 +9,19 @@ enum Files {
         var description: String { "cannot read \(path): \(reason)" }
     }
 
-    /// The whole file as text.
-    static func readText(_ path: String, limit: Int = 16 << 20) throws(ReadError) -> String {
-        let bytes: [UInt8]
+    /// The whole file.
+    static func read(_ path: String, limit: Int = 16 << 20) throws(ReadError) -> [UInt8] {
         do {
-            bytes = try FileSystem.read(path, limit: limit)
+            return try FileSystem.read(path, limit: limit)
         } catch {
             if case .file(_, let reason) = error { throw ReadError(path: path, reason: reason) }
             throw ReadError(path: path, reason: "\(error)")
         }
+    }
+
+    /// The whole file as text.
+    static func readText(_ path: String, limit: Int = 16 << 20) throws(ReadError) -> String {
+        let bytes = try read(path, limit: limit)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ReadError(path: path, reason: "not UTF-8 text")
         }

@@ -1,0 +1,131 @@
+import ArgumentParsing
+import Discovery
+import DiscoveryService
+import IO
+import Logging
+
+/// `mqtt-discovery discover`: runs discovery for one configuration and prints each device as it
+/// appears, changes and disappears — the handler's view, without an agent.
+enum DiscoverCommand: Command {
+    enum Output: String, CaseIterable {
+        case text, json
+    }
+
+    static let spec = CommandSpec(
+        name: "mqtt-discovery discover",
+        abstract: "Discover devices on MQTT brokers and print each change as it is decided.",
+        discussion: """
+            FILE holds discovery details, or an Akri Configuration for the mqtt handler (its discovery
+            properties are resolved as the agent would: values, and files named by valueFrom.file). The
+            command connects to every broker with a persistent session whose client id is stable for this
+            host, broker and configuration, subscribes, and prints one line per change:
+              added ID NAME=VALUE ...      (the properties a workload would get)
+              updated ID NAME=VALUE ...
+              removed ID
+            With --output json each change is one object per line: {"change", "id", "properties"}.
+            Brokers that cannot be reached are retried with backoff; their state is logged on standard error.
+            SIGINT or SIGTERM (or the end of --duration) disconnects cleanly and exits 0. Exits 65 when the
+            file has errors (each printed as FILE:LINE:COLUMN: message), 66 when it or a secret it names
+            cannot be read, 64 for a wrong command line.
+            """,
+        arguments: [
+            .positional("file", value: "FILE", help: "Discovery details or an Akri Configuration.", required: true),
+            .option("--configuration", value: "NAME", help: "Which mqtt Configuration of FILE, when it has several."),
+            .option("--output", value: "text|json", help: "Output format.", default: "text"),
+            .option("--duration", value: "SECONDS", help: "Stop after SECONDS (default: run until signalled)."),
+        ] + LoggingOptions.arguments(defaultLevel: .info)
+    )
+
+    static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
+        let logger = try LoggingOptions.logger(arguments, label: "discover")
+        let output = try arguments.choice("output", as: Output.self) ?? .text
+        let duration = try arguments.integer("duration", as: Int.self, in: 1...Int(Int32.max))
+        let path = arguments.value("file") ?? ""
+        let file: DetailsFile
+        do {
+            file = try DetailsFile.load(path, configuration: arguments.value("configuration"))
+        } catch {
+            switch error {
+            case .unreadable(let reason):
+                Console.error("error: cannot read \(path): \(reason)")
+                return .noInput
+            case .problems(let problems):
+                for problem in problems { Console.error("\(path):\(problem)") }
+                return .dataError
+            case .selection(let message):
+                Console.error("error: \(message)")
+                return .dataError
+            }
+        }
+        for warning in file.warnings { Console.error("\(path):\(warning)") }
+
+        let loop = try EventLoop(name: "discovery")
+        defer { loop.shutdown() }
+        let printer = ChangePrinter(output: output)
+        let discoverer: Discoverer
+        do {
+            discoverer = try Discoverer(
+                details: file.details,
+                identity: file.identity,
+                environment: environment,
+                eventLoop: loop,
+                logger: logger,
+                onChanges: printer.print
+            )
+        } catch {
+            Console.error("error: \(error)")
+            if case .secret = error { return .noInput }
+            return .dataError
+        }
+        let (finished, finish) = AsyncStream<Void>.makeStream()
+        let signals = Signals.onTermination { finish.yield() }
+        defer { _ = signals }
+        let timer = duration.map { seconds in
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                finish.yield()
+            }
+        }
+        discoverer.start()
+        for await _ in finished { break }
+        timer?.cancel()
+        await discoverer.stop()
+        return .success
+    }
+}
+
+/// Prints device changes, one line each, as the discoverer hands them over.
+struct ChangePrinter: Sendable {
+    let output: DiscoverCommand.Output
+
+    func print(_ changes: [DeviceChange]) {
+        var text = ""
+        for change in changes {
+            text += line(change)
+            text += "\n"
+        }
+        StandardStream.output.write(text)
+    }
+
+    func line(_ change: DeviceChange) -> String {
+        let device = change.device
+        let properties = device.properties.sorted { $0.key < $1.key }
+        let kind =
+            switch change {
+            case .added: "added"
+            case .updated: "updated"
+            case .removed: "removed"
+            }
+        switch output {
+        case .text:
+            guard case .removed = change else {
+                return ([kind, device.id] + properties.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            }
+            return "\(kind) \(device.id)"
+        case .json:
+            let fields = properties.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
+            return
+                "{\"change\":\"\(kind)\",\"id\":\(JSONText.quote(device.id)),\"properties\":{\(fields.joined(separator: ","))}}"
+        }
+    }
+}
