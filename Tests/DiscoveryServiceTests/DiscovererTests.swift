@@ -100,6 +100,49 @@ struct DiscovererTests {
         await discovery.stop()
     }
 
+    @Test("Home Assistant and Tasmota: a config's availability topic is subscribed on the fly; LWT wills remove")
+    func conventions() async throws {
+        let broker = try await Mosquitto()
+        let discovery = try await LiveDiscovery(
+            """
+            brokers: [{url: BROKER}]
+            conventions: [homeassistant, tasmota]
+            """,
+            broker: broker
+        )
+        // An ESP device: its will marks it offline; it announces itself, then says it is online.
+        let kitchen = try await Devices.withWill(
+            broker,
+            id: "kitchen",
+            willTopic: "esp/kitchen/status",
+            willPayload: "offline",
+            retain: true
+        )
+        try await Devices.publish(
+            broker,
+            "homeassistant/sensor/kitchen_t/config",
+            #"{"stat_t":"esp/kitchen/t","avty_t":"esp/kitchen/status","dev":{"ids":"kitchen"}}"#,
+            retain: true
+        )
+        try await Devices.publish(broker, "esp/kitchen/status", "online", retain: true)
+        let plug = try await Devices.withWill(
+            broker,
+            id: "tasmota_1A2B3C",
+            willTopic: "tele/tasmota_1A2B3C/LWT",
+            willPayload: "Offline",
+            retain: true
+        )
+        try await Devices.publish(broker, "tele/tasmota_1A2B3C/LWT", "Online", retain: true)
+        try await discovery.waitFor("added homeassistant/kitchen")
+        try await discovery.waitFor("added tele/tasmota_1A2B3C")
+        kitchen.stop(signal: 9)
+        plug.stop(signal: 9)
+        try await discovery.waitFor("removed homeassistant/kitchen")
+        try await discovery.waitFor("removed tele/tasmota_1A2B3C")
+        #expect(await discovery.discoverer.devices().isEmpty)
+        await discovery.stop()
+    }
+
     @Test("a broker restart inside the grace period removes nothing; discovery carries on")
     func restartInsideGrace() async throws {
         let broker = try await Mosquitto()
