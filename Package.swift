@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "MQTTCodec"),
         .target(name: "Protobuf"),
         .target(name: "JSON"),
+        // The local socket protocol: Akri's discovery messages and ours, in length-prefixed frames.
+        .target(name: "AgentProtocol", dependencies: ["Protobuf"]),
 
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
         .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
@@ -70,6 +72,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"]),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "Protobuf", "TestSupport"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(

@@ -80,6 +80,11 @@ public final class ExternalProcess: @unchecked Sendable {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
+    /// Standard output as bytes (for binary output).
+    public var output: [UInt8] {
+        (FileManager.default.contents(atPath: logPath)).map { Array($0) } ?? []
+    }
+
     /// What the process has written to standard error, when kept separate.
     public var errorLog: String {
         errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""

@@ -1,0 +1,89 @@
+import Protobuf
+
+/// `mqtt_discovery.v1.Frame`: the one message type on the local sockets. Each frame carries
+/// exactly one message.
+public enum Frame: Hashable, Sendable {
+    /// Handler → agent: register this handler.
+    case register(RegisterDiscoveryHandlerRequest)
+    /// Agent → handler: registration accepted (`v0.Empty`).
+    case registered
+    /// Agent → handler: start a discovery stream for one Configuration.
+    case discover(DiscoverRequest)
+    /// Handler → agent: the full current device list.
+    case devices(DiscoverResponse)
+    /// The request failed; the sender closes the connection after this frame.
+    case error(Status)
+    /// Watcher → agent: stream instance events.
+    case watch(WatchRequest)
+    /// Agent → watcher: an instance event.
+    case event(InstanceEvent)
+
+    /// The name of the `oneof` case, for messages about frames out of turn.
+    public var name: String {
+        switch self {
+        case .register: "register"
+        case .registered: "registered"
+        case .discover: "discover"
+        case .devices: "devices"
+        case .error: "error"
+        case .watch: "watch"
+        case .event: "event"
+        }
+    }
+
+    /// Decodes a serialized frame (without its length prefix). As protobuf says for a `oneof`,
+    /// when several of its fields are present the last one wins; unknown fields are skipped.
+    public init(serialized bytes: ArraySlice<UInt8>) throws(AgentProtocolError) {
+        var reader = ProtobufReader(bytes)
+        var frame: Frame?
+        do {
+            while let field = try reader.next() {
+                switch field.number {
+                case 1: frame = .register(try reader.message(field))
+                case 2:
+                    try reader.expect(field, .lengthDelimited)
+                    _ = try reader.lengthDelimited()  // v0.Empty: its fields, if any, are unknown ones
+                    frame = .registered
+                case 3: frame = .discover(try reader.message(field))
+                case 4: frame = .devices(try reader.message(field))
+                case 5: frame = .error(try reader.message(field))
+                case 6: frame = .watch(try reader.message(field))
+                case 7: frame = .event(try reader.message(field))
+                default: try reader.skip(field)
+                }
+            }
+        } catch {
+            throw .malformedFrame(error)
+        }
+        guard let frame else { throw .emptyFrame }
+        self = frame
+    }
+
+    /// The serialized frame, without its length prefix.
+    public var serialized: [UInt8] {
+        var writer = ProtobufWriter()
+        switch self {
+        case .register(let request): writer.message(1, request)
+        case .registered: writer.bytes(2, [])
+        case .discover(let request): writer.message(3, request)
+        case .devices(let response): writer.message(4, response)
+        case .error(let status): writer.message(5, status)
+        case .watch(let request): writer.message(6, request)
+        case .event(let event): writer.message(7, event)
+        }
+        return writer.bytes
+    }
+
+    /// The frame as it goes on the wire: a 4-byte big-endian length, then the serialized frame.
+    public var framed: [UInt8] {
+        let body = serialized
+        let length = UInt32(truncatingIfNeeded: body.count)
+        var bytes: [UInt8] = [
+            UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+            UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+        ]
+        bytes.reserveCapacity(4 + body.count)
+        bytes.append(contentsOf: body)
+        return bytes
+    }
+}
