@@ -40,7 +40,9 @@ public struct BLAKE2b: Sendable {
         var digest: [UInt8] = []
         digest.reserveCapacity(64)
         for word in state {
-            for shift in stride(from: 0, to: 64, by: 8) { digest.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+            for shift in stride(from: 0, to: 64, by: 8) {
+                digest.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
         }
         return Array(digest.prefix(digestSize))
     }

@@ -4,8 +4,9 @@ public import Logging
 import MQTTClient
 import MQTTCodec
 
-/// Runs discovery live: one MQTT client per broker of the details, all on one event loop, feeding
-/// a ``DiscoveryEngine`` with their messages, their connection states and the time.
+/// Runs discovery live: one MQTT client per broker of the details (shared through a
+/// ``BrokerPool`` with other discoverers on the loop), feeding a ``DiscoveryEngine`` with their
+/// messages, their connection states and the time.
 ///
 /// Everything happens on the loop's thread, in the order the network delivered it: a broker's
 /// `connected` reaches the engine before the messages it queued for our session (wills
@@ -20,7 +21,8 @@ public final class Discoverer: @unchecked Sendable {
 
     // Loop-thread state.
     private var engine: DiscoveryEngine
-    private var clients: [MQTTClient] = []
+    private var memberships: [BrokerPool.Membership] = []
+    private var started = false
     private var timer: (id: TimerID, at: Instant)?
     private var changes: [DeviceChange] = []
     private var stopped = false
@@ -29,22 +31,27 @@ public final class Discoverer: @unchecked Sendable {
     private var subscribedWaiters: [CheckedContinuation<Void, Never>] = []
 
     private let configurations: [ClientConfiguration]
+    private let pool: BrokerPool
     private let logger: Logger
     private let onChanges: @Sendable ([DeviceChange]) -> Void
 
     /// Discovery for `details`. `identity` (a configuration's name, say) keeps the MQTT client
     /// identifiers, and so the persistent sessions, of different configurations apart. Fails if a
-    /// broker's secrets cannot be read. Nothing connects until ``start()``.
+    /// broker's secrets cannot be read. Nothing connects until ``start()``. Discoverers given the
+    /// same `pool` share a client (and a session) per broker, client identifier and credentials.
     public init(
         details: DiscoveryDetails,
         identity: String,
         environment: [String: String] = [:],
         eventLoop: EventLoop,
+        pool: BrokerPool? = nil,
         logger: Logger = .disabled,
         onChanges: @escaping @Sendable ([DeviceChange]) -> Void
     ) throws(DiscoveryServiceError) {
+        precondition(pool == nil || pool!.eventLoop === eventLoop, "the pool must run on the discoverer's loop")
         self.details = details
         self.eventLoop = eventLoop
+        self.pool = pool ?? BrokerPool(eventLoop: eventLoop, logger: logger)
         self.logger = logger
         self.onChanges = onChanges
         engine = DiscoveryEngine(details: details)
@@ -58,28 +65,20 @@ public final class Discoverer: @unchecked Sendable {
     /// Connects to every broker and subscribes; keeps reconnecting until ``stop()``.
     public func start() {
         eventLoop.execute { [self] in
-            guard clients.isEmpty, !stopped else { return }
+            guard !started, !stopped else { return }
+            started = true
             let subscriptions = engine.subscriptions
             for (index, configuration) in configurations.enumerated() {
-                var clientLogger = logger
-                clientLogger.metadata["broker"] = configuration.url.description
-                let client = MQTTClient(
-                    configuration: configuration,
-                    eventLoop: eventLoop,
-                    logger: clientLogger,
-                    onStateChange: { [self] state in connection(state, broker: index) },
-                    onMessage: { [self] message in received(message, broker: index) }
+                let membership = pool.attach(
+                    configuration,
+                    subscriptions: subscriptions,
+                    onState: { [self] state in connection(state, broker: index) },
+                    onMessage: { [self] message in received(message, broker: index) },
+                    acknowledged: { [self] in
+                        eventLoop.execute { [self] in subscribed(broker: index) }
+                    }
                 )
-                clients.append(client)
-                subscribe(subscriptions, on: client) { [self] in
-                    guard subscribedBrokers.insert(index).inserted else { return }
-                    logger.info("subscribed", ["broker": configuration.url.description])
-                    guard subscribedBrokers.count == configurations.count else { return }
-                    let waiters = subscribedWaiters
-                    subscribedWaiters = []
-                    for waiter in waiters { waiter.resume() }
-                }
-                client.start()
+                memberships.append(membership)
             }
             logger.info(
                 "discovering",
@@ -91,26 +90,38 @@ public final class Discoverer: @unchecked Sendable {
         }
     }
 
-    /// Disconnects from every broker (so none fires our session's will) and stops the timer.
+    /// Leaves every broker (disconnecting those no other discoverer uses, so none fires our
+    /// session's will) and stops the timer.
     public func stop() async {
         let clients = await withCheckedContinuation { (continuation: CheckedContinuation<[MQTTClient], Never>) in
             eventLoop.execute { [self] in
                 stopped = true
                 if let timer { eventLoop.cancelTimer(timer.id) }
                 timer = nil
-                continuation.resume(returning: self.clients)
+                let clients = memberships.compactMap { pool.detach($0) }
+                memberships = []
+                let waiters = subscribedWaiters
+                subscribedWaiters = []
+                for waiter in waiters { waiter.resume() }
+                continuation.resume(returning: clients)
             }
         }
         for client in clients { await client.disconnect() }
     }
 
+    /// The devices present now. Call on the loop's thread.
+    public var currentDevices: [Device] {
+        eventLoop.assertInEventLoop()
+        return engine.devices
+    }
+
     /// Returns once every broker has acknowledged the subscriptions (at once if they all have):
     /// from then on nothing published to a subscribed topic is missed. Waits as long as a broker
-    /// stays unreachable.
+    /// stays unreachable (or until ``stop()``).
     public func waitUntilSubscribed() async {
         await withCheckedContinuation { continuation in
             eventLoop.execute { [self] in
-                if subscribedBrokers.count == configurations.count {
+                if subscribedBrokers.count == configurations.count || stopped {
                     continuation.resume()
                 } else {
                     subscribedWaiters.append(continuation)
@@ -128,8 +139,8 @@ public final class Discoverer: @unchecked Sendable {
 
     // MARK: - Loop thread
 
-    private func received(_ message: Message, broker: Int) -> Bool {
-        guard !stopped else { return false }
+    private func received(_ message: Message, broker: Int) {
+        guard !stopped else { return }
         engine.received(
             topic: message.topic,
             payload: message.payload,
@@ -139,7 +150,15 @@ public final class Discoverer: @unchecked Sendable {
             into: &changes
         )
         settle()
-        return true
+    }
+
+    private func subscribed(broker: Int) {
+        guard !stopped, subscribedBrokers.insert(broker).inserted else { return }
+        logger.info("subscribed", ["broker": configurations[broker].url.description])
+        guard subscribedBrokers.count == configurations.count else { return }
+        let waiters = subscribedWaiters
+        subscribedWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     private func connection(_ state: ConnectionState, broker: Int) {
@@ -166,7 +185,7 @@ public final class Discoverer: @unchecked Sendable {
         }
         let subscriptions = engine.takeNewSubscriptions()
         if !subscriptions.isEmpty {
-            for client in clients { subscribe(subscriptions, on: client) }
+            for membership in memberships { pool.subscribe(membership, subscriptions) }
         }
         for problem in engine.takeProblems() { logger.warning(problem) }
         armTimer()
@@ -186,27 +205,5 @@ public final class Discoverer: @unchecked Sendable {
             settle()
         }
         timer = (id, deadline)
-    }
-
-    /// Subscribes `client`; `acknowledged` runs on the loop once the broker answered.
-    private func subscribe(
-        _ subscriptions: [Subscription],
-        on client: MQTTClient,
-        acknowledged: (@Sendable () -> Void)? = nil
-    ) {
-        let logger = logger
-        client.subscribe(subscriptions) { result in
-            switch result {
-            case .success(let codes):
-                acknowledged?()
-                for (subscription, code) in zip(subscriptions, codes) where code.isFailure {
-                    logger.error("the broker refused the subscription to '\(subscription.topicFilter)': \(code)")
-                }
-            case .failure(.stopped):
-                break
-            case .failure(let error):
-                logger.warning("subscribing failed: \(error)")
-            }
-        }
     }
 }

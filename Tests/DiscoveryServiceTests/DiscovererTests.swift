@@ -1,5 +1,6 @@
 import Discovery
 import DiscoveryService
+import IO
 import Protobuf
 import TestSupport
 import Testing
@@ -141,6 +142,36 @@ struct DiscovererTests {
         try await discovery.waitFor("removed tele/tasmota_1A2B3C")
         #expect(await discovery.discoverer.devices().isEmpty)
         await discovery.stop()
+    }
+
+    @Test("two discoverers on one pool share one session; one leaving does not disturb the other")
+    func sharedSession() async throws {
+        let broker = try await Mosquitto()
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let pool = BrokerPool(eventLoop: loop)
+        let details = """
+            brokers: [{url: BROKER, clientId: shared-handler}]
+            topics: ["plant/{device}/status"]
+            """
+        let first = try await LiveDiscovery(details, broker: broker, pool: pool)
+        let second = try await LiveDiscovery(
+            """
+            brokers: [{url: BROKER, clientId: shared-handler}]
+            topics: ["plant/{device}/status", "lab/{device}/data"]
+            """,
+            broker: broker,
+            pool: pool
+        )
+        try await Devices.publish(broker, "plant/pump1/status", "on")
+        try await first.waitFor("added pump1")
+        try await second.waitFor("added pump1")
+        await first.stop()
+        try await Devices.publish(broker, "lab/scope/data", "1")
+        try await second.waitFor("added scope")
+        #expect(broker.log.ranges(of: "as shared-handler ").count == 1, "one connection: \(broker.log)")
+        #expect(first.changes == ["added pump1"])
+        await second.stop()
     }
 
     @Test("a broker restart inside the grace period removes nothing; discovery carries on")

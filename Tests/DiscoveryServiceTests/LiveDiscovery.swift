@@ -9,6 +9,8 @@ import Testing
 final class LiveDiscovery: Sendable {
     let loop: EventLoop
     let discoverer: Discoverer
+    private var sharesLoop: Bool { ownsNoLoop }
+    private let ownsNoLoop: Bool
     private let log = Recorder()
 
     /// Where the loop thread records changes.
@@ -17,11 +19,13 @@ final class LiveDiscovery: Sendable {
     }
 
     /// Discovery for the details in `yaml`, where `BROKER` stands for the broker's URL.
-    init(_ yaml: String, broker: Mosquitto, identity: String = #function) async throws {
+    /// Given a `pool`, it runs on the pool's loop and shares its clients.
+    init(_ yaml: String, broker: Mosquitto, identity: String = #function, pool: BrokerPool? = nil) async throws {
         let details = try DiscoveryDetails.parse(yaml.replacing("BROKER", with: broker.url)).details
-        loop = try EventLoop()
+        loop = try pool?.eventLoop ?? EventLoop()
+        ownsNoLoop = pool != nil
         let log = log
-        discoverer = try Discoverer(details: details, identity: identity, eventLoop: loop) { changes in
+        discoverer = try Discoverer(details: details, identity: identity, eventLoop: loop, pool: pool) { changes in
             log.changes.withLock { $0 += changes }
         }
         discoverer.start()
@@ -29,7 +33,7 @@ final class LiveDiscovery: Sendable {
     }
 
     deinit {
-        loop.shutdown()
+        if !sharesLoop { loop.shutdown() }
     }
 
     /// Every change so far, as `added id` / `updated id` / `removed id`.

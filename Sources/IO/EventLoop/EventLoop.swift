@@ -182,7 +182,9 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    func assertInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+    /// Stops a debug build when called off the loop's thread (loop-confined state is about to be
+    /// touched from elsewhere).
+    public func assertInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
         assert(inEventLoop, "not on the event loop \(name)", file: file, line: line)
     }
 
