@@ -47,6 +47,12 @@ let package = Package(
         // The engine driven live: one MQTT client per broker, on one event loop.
         .target(name: "DiscoveryService", dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "IO", "Logging"]),
 
+        // MARK: - The local socket protocol's two ends: the handler daemon, the agent
+        .target(
+            name: "AgentService",
+            dependencies: ["AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "IO", "Logging"]
+        ),
+
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
@@ -55,7 +61,8 @@ let package = Package(
         .executableTarget(
             name: "mqtt-discovery",
             dependencies: [
-                "MQTTCodec", "MQTTClient", "Discovery", "DiscoveryService", "IO", "Logging", "ArgumentParsing",
+                "MQTTCodec", "MQTTClient", "Discovery", "DiscoveryService", "AgentProtocol", "AgentService", "IO",
+                "Logging", "ArgumentParsing",
             ]
         ),
         .executableTarget(
@@ -92,7 +99,9 @@ let package = Package(
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["mqtt-discovery", "MQTTClient", "MQTTCodec", "IO", "TestSupport"]
+            dependencies: [
+                "mqtt-discovery", "MQTTClient", "MQTTCodec", "IO", "AgentProtocol", "AgentService", "TestSupport",
+            ]
         ),
     ]
 )

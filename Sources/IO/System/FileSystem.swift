@@ -25,6 +25,23 @@ public enum FileSystem {
             if bytes.count > limit { throw .file(path: path, reason: "larger than \(limit) bytes") }
         }
     }
+
+    /// `path` made absolute against the current directory (socket endpoints are dialled by
+    /// other processes, so they must not depend on our working directory).
+    public static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+        return relative == "." ? directory : (directory == "/" ? "" : directory) + "/" + relative
+    }
+
+    /// Whether a directory exists at `path`.
+    public static func isDirectory(_ path: String) -> Bool {
+        var information = stat()
+        return stat(path, &information) == 0 && (information.st_mode & S_IFMT) == S_IFDIR
+    }
 }
 
 private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {

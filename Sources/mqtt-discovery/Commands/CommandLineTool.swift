@@ -6,7 +6,8 @@ enum CommandLineTool {
 
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any Command.Type] = [
-        DiscoverCommand.self, CheckCommand.self, SubCommand.self, PubCommand.self, DecodeCommand.self,
+        DiscoverCommand.self, HandlerCommand.self, CheckCommand.self, SubCommand.self, PubCommand.self,
+        DecodeCommand.self,
     ]
 
     static var spec: CommandSpec {

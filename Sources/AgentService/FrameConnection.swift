@@ -1,0 +1,89 @@
+public import AgentProtocol
+public import IO
+
+/// A connection that speaks the local socket protocol: bytes in, frames out, and frames in,
+/// length-prefixed bytes out. Lives on its connection's loop.
+///
+/// A peer that sends a frame over the limit, or bytes that are not a frame, gets an `error` frame
+/// saying so and the connection is closed; nothing else is disturbed.
+public final class FrameConnection: ConnectionDelegate, @unchecked Sendable {
+    /// The connection.
+    public let connection: Connection
+    private var decoder: FrameDecoder
+    private let onFrame: (FrameConnection, Frame) -> Void
+    private let onClose: (FrameConnection, String?) -> Void
+    private var closed = false
+    private var failure: String?
+
+    /// Takes over `connection` (becoming its delegate): `onFrame` hears each frame, `onClose`
+    /// the end (with why, when it was not a clean close).
+    public init(
+        _ connection: Connection,
+        maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize,
+        onFrame: @escaping (FrameConnection, Frame) -> Void,
+        onClose: @escaping (FrameConnection, String?) -> Void
+    ) {
+        self.connection = connection
+        self.decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
+        self.onFrame = onFrame
+        self.onClose = onClose
+        connection.delegate = self
+    }
+
+    /// Whether the connection is still open.
+    public var isOpen: Bool { !closed }
+
+    /// Bytes written but not yet taken by the peer.
+    public var bufferedOutboundBytes: Int { connection.bufferedOutboundBytes }
+
+    /// Sends a frame.
+    public func send(_ frame: Frame) {
+        guard !closed else { return }
+        connection.write(frame.framed)
+        connection.flush()
+    }
+
+    /// Sends an `error` frame, then closes once it is written.
+    public func fail(_ status: Status) {
+        guard !closed else { return }
+        failure = "\(status)"
+        send(.error(status))
+        connection.closeAfterFlush()
+    }
+
+    /// Closes at once.
+    public func close() {
+        guard !closed else { return }
+        connection.close()
+    }
+
+    // MARK: - ConnectionDelegate
+
+    /// Decodes what arrived and hands over every complete frame.
+    public func connection(_ connection: Connection, didReceive bytes: [UInt8]) {
+        guard !closed, failure == nil else { return }
+        decoder.append(bytes)
+        do {
+            while failure == nil, !closed, let frame = try decoder.next() {
+                onFrame(self, frame)
+            }
+        } catch {
+            fail(Status(error.statusCode, "\(error)"))
+        }
+    }
+
+    /// Nothing to do: writers look at ``bufferedOutboundBytes``.
+    public func connectionDidDrain(_ connection: Connection) {
+        drained?()
+    }
+
+    /// Called when everything written has reached the kernel after a slow peer.
+    public var drained: (() -> Void)?
+
+    /// Reports the end once.
+    public func connectionDidClose(_ connection: Connection, error: IOError?) {
+        guard !closed else { return }
+        closed = true
+        onClose(self, failure ?? error.map { "\($0)" })
+    }
+}

@@ -1,0 +1,156 @@
+import AgentProtocol
+import AgentService
+import IO
+import Synchronization
+import TestSupport
+
+/// One end of a local-socket connection, driven from a test: send frames, await the next one.
+final class FramePeer: Sendable {
+    private let loop: EventLoop
+    private let state = Mutex(State())
+
+    private struct State {
+        var frames: [Frame] = []
+        var closed = false
+        var channel: FrameConnection?
+    }
+
+    private init(loop: EventLoop, connection: Connection) async {
+        self.loop = loop
+        let state = Recorder(self)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            loop.execute {
+                let channel = FrameConnection(
+                    connection,
+                    onFrame: { _, frame in state.peer?.state.withLock { $0.frames.append(frame) } },
+                    onClose: { _, _ in state.peer?.state.withLock { $0.closed = true } }
+                )
+                state.peer?.state.withLock { $0.channel = channel }
+                done.resume()
+            }
+        }
+    }
+
+    private final class Recorder: Sendable {
+        let reference: Mutex<FramePeer?>
+        init(_ peer: FramePeer) { reference = Mutex(peer) }
+        var peer: FramePeer? { reference.withLock { $0 } }
+    }
+
+    /// Connects to the socket at `path`.
+    static func connect(_ path: String, loop: EventLoop) async throws -> FramePeer {
+        let connection = try await withCheckedThrowingContinuation { continuation in
+            Connection.connect(unixPath: path, on: loop) { continuation.resume(with: $0) }
+        }
+        return await FramePeer(loop: loop, connection: connection)
+    }
+
+    /// Takes over a connection a listener accepted.
+    static func accepted(_ connection: Connection, loop: EventLoop) async -> FramePeer {
+        await FramePeer(loop: loop, connection: connection)
+    }
+
+    /// Sends a frame.
+    func send(_ frame: Frame) {
+        sendRaw(frame.framed)
+    }
+
+    /// Sends raw bytes (malformed input).
+    func sendRaw(_ bytes: [UInt8]) {
+        let channel = state.withLock { $0.channel }
+        loop.execute {
+            channel?.connection.write(bytes)
+            channel?.connection.flush()
+        }
+    }
+
+    /// Closes the connection.
+    func close() {
+        let channel = state.withLock { $0.channel }
+        loop.execute { channel?.close() }
+    }
+
+    /// Whether the other side closed the connection (and every frame was taken).
+    var isClosed: Bool { state.withLock { $0.closed && $0.frames.isEmpty } }
+
+    /// The next frame; nil once the connection is closed and drained. Fails after `timeout`.
+    func next(timeout: Duration = .seconds(10)) async throws -> Frame? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let (frame, closed): (Frame?, Bool) = state.withLock { state in
+                state.frames.isEmpty ? (nil, state.closed) : (state.frames.removeFirst(), false)
+            }
+            if let frame { return frame }
+            if closed { return nil }
+            guard clock.now < deadline else { throw TestSupportError("no frame within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
+/// A stand-in for the agent's registration socket: accepts handlers, answers `register` with
+/// `registered`, and remembers every request.
+final class FakeRegistrationServer: Sendable {
+    let loop: EventLoop
+    private let listener: Mutex<Listener?> = Mutex(nil)
+    private let peers: Mutex<[FramePeer]> = Mutex([])
+
+    init(path: String, loop: EventLoop) async throws {
+        self.loop = loop
+        let peers = Reference(self)
+        let made: Result<Listener, IOError> = await withCheckedContinuation { continuation in
+            loop.execute {
+                continuation.resume(
+                    returning: Result { () throws(IOError) in
+                        try Listener.listen(on: .unix(path), loop: loop) { connection in
+                            Task {
+                                let peer = await FramePeer.accepted(connection, loop: loop)
+                                peers.server?.peers.withLock { $0.append(peer) }
+                            }
+                        }
+                    }
+                )
+            }
+        }
+        listener.withLock { $0 = try? made.get() }
+        _ = try made.get()
+    }
+
+    private final class Reference: Sendable {
+        let server: FakeRegistrationServer?
+        init(_ server: FakeRegistrationServer) { self.server = server }
+    }
+
+    /// Waits for a handler to connect and register; answers `registered`.
+    func nextRegistration(timeout: Duration = .seconds(15)) async throws -> RegisterDiscoveryHandlerRequest {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if let peer = peers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                guard case .register(let request)? = try await peer.next(timeout: deadline - clock.now) else {
+                    throw TestSupportError("a handler connected without registering")
+                }
+                peer.send(.registered)
+                connected.withLock { $0.append(peer) }
+                return request
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("no handler registered within \(timeout)")
+    }
+
+    private let connected: Mutex<[FramePeer]> = Mutex([])
+
+    /// Goes away as a restarting agent does: stops listening and drops every connection.
+    func shutdown() async {
+        let listener = listener.withLock { $0 }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            loop.execute {
+                listener?.close()
+                done.resume()
+            }
+        }
+        for peer in connected.withLock({ $0 }) { peer.close() }
+    }
+}
