@@ -7,7 +7,12 @@ import TestSupport
 /// One end of a local-socket connection, driven from a test: send frames, await the next one.
 final class FramePeer: Sendable {
     private let loop: EventLoop
-    private let state = Mutex(State())
+    /// Shared with the loop's callbacks, which must not hold the peer itself.
+    private let inbox = Inbox()
+
+    private final class Inbox: Sendable {
+        let state = Mutex(State())
+    }
 
     private struct State {
         var frames: [Frame] = []
@@ -17,24 +22,18 @@ final class FramePeer: Sendable {
 
     private init(loop: EventLoop, connection: Connection) async {
         self.loop = loop
-        let state = Recorder(self)
+        let inbox = inbox
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             loop.execute {
                 let channel = FrameConnection(
                     connection,
-                    onFrame: { _, frame in state.peer?.state.withLock { $0.frames.append(frame) } },
-                    onClose: { _, _ in state.peer?.state.withLock { $0.closed = true } }
+                    onFrame: { _, frame in inbox.state.withLock { $0.frames.append(frame) } },
+                    onClose: { _, _ in inbox.state.withLock { $0.closed = true } }
                 )
-                state.peer?.state.withLock { $0.channel = channel }
+                inbox.state.withLock { $0.channel = channel }
                 done.resume()
             }
         }
-    }
-
-    private final class Recorder: Sendable {
-        let reference: Mutex<FramePeer?>
-        init(_ peer: FramePeer) { reference = Mutex(peer) }
-        var peer: FramePeer? { reference.withLock { $0 } }
     }
 
     /// Connects to the socket at `path`.
@@ -57,7 +56,7 @@ final class FramePeer: Sendable {
 
     /// Sends raw bytes (malformed input).
     func sendRaw(_ bytes: [UInt8]) {
-        let channel = state.withLock { $0.channel }
+        let channel = inbox.state.withLock { $0.channel }
         loop.execute {
             channel?.connection.write(bytes)
             channel?.connection.flush()
@@ -66,19 +65,19 @@ final class FramePeer: Sendable {
 
     /// Closes the connection.
     func close() {
-        let channel = state.withLock { $0.channel }
+        let channel = inbox.state.withLock { $0.channel }
         loop.execute { channel?.close() }
     }
 
     /// Whether the other side closed the connection (and every frame was taken).
-    var isClosed: Bool { state.withLock { $0.closed && $0.frames.isEmpty } }
+    var isClosed: Bool { inbox.state.withLock { $0.closed && $0.frames.isEmpty } }
 
     /// The next frame; nil once the connection is closed and drained. Fails after `timeout`.
     func next(timeout: Duration = .seconds(10)) async throws -> Frame? {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
-            let (frame, closed): (Frame?, Bool) = state.withLock { state in
+            let (frame, closed): (Frame?, Bool) = inbox.state.withLock { state in
                 state.frames.isEmpty ? (nil, state.closed) : (state.frames.removeFirst(), false)
             }
             if let frame { return frame }
@@ -94,11 +93,16 @@ final class FramePeer: Sendable {
 final class FakeRegistrationServer: Sendable {
     let loop: EventLoop
     private let listener: Mutex<Listener?> = Mutex(nil)
-    private let peers: Mutex<[FramePeer]> = Mutex([])
+    /// Connections accepted but not yet registered; shared with the accept callback.
+    private let accepted = Accepted()
+
+    private final class Accepted: Sendable {
+        let peers: Mutex<[FramePeer]> = Mutex([])
+    }
 
     init(path: String, loop: EventLoop) async throws {
         self.loop = loop
-        let peers = Reference(self)
+        let accepted = accepted
         let made: Result<Listener, IOError> = await withCheckedContinuation { continuation in
             loop.execute {
                 continuation.resume(
@@ -106,7 +110,7 @@ final class FakeRegistrationServer: Sendable {
                         try Listener.listen(on: .unix(path), loop: loop) { connection in
                             Task {
                                 let peer = await FramePeer.accepted(connection, loop: loop)
-                                peers.server?.peers.withLock { $0.append(peer) }
+                                accepted.peers.withLock { $0.append(peer) }
                             }
                         }
                     }
@@ -117,17 +121,12 @@ final class FakeRegistrationServer: Sendable {
         _ = try made.get()
     }
 
-    private final class Reference: Sendable {
-        let server: FakeRegistrationServer?
-        init(_ server: FakeRegistrationServer) { self.server = server }
-    }
-
     /// Waits for a handler to connect and register; answers `registered`.
     func nextRegistration(timeout: Duration = .seconds(15)) async throws -> RegisterDiscoveryHandlerRequest {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            if let peer = peers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+            if let peer = accepted.peers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
                 guard case .register(let request)? = try await peer.next(timeout: deadline - clock.now) else {
                     throw TestSupportError("a handler connected without registering")
                 }
