@@ -24,6 +24,8 @@ public struct Status: ProtobufMessage, Error, CustomStringConvertible {
         public static let resourceExhausted = Code(rawValue: 8)
         /// 9: the request does not fit the state (a frame out of turn).
         public static let failedPrecondition = Code(rawValue: 9)
+        /// 12: not supported here (a network endpoint, say).
+        public static let unimplemented = Code(rawValue: 12)
         /// 13: a bug or a broken invariant.
         public static let `internal` = Code(rawValue: 13)
         /// 14: try again later.
@@ -37,6 +39,7 @@ public struct Status: ProtobufMessage, Error, CustomStringConvertible {
                 case .notFound: "not found"
                 case .resourceExhausted: "resource exhausted"
                 case .failedPrecondition: "failed precondition"
+                case .unimplemented: "unimplemented"
                 case .internal: "internal"
                 case .unavailable: "unavailable"
                 default: "code"

@@ -60,14 +60,19 @@ public struct StreamLogHandler: LogHandler {
 
     /// The current UTC time in RFC 3339 with milliseconds.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return RFC3339.format(seconds: Int64(now.tv_sec), milliseconds: Int(now.tv_nsec / 1_000_000))
+        RFC3339.now()
     }
 }
 
 /// Formats UTC times without Foundation.
 public enum RFC3339 {
+    /// The current time, e.g. `2026-11-23T10:04:05.123Z`.
+    public static func now() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return format(seconds: Int64(now.tv_sec), milliseconds: Int(now.tv_nsec / 1_000_000))
+    }
+
     /// `2026-11-23T10:04:05.123Z` for a time in seconds since 1970 plus milliseconds.
     public static func format(seconds: Int64, milliseconds: Int) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

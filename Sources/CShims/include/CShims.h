@@ -25,3 +25,10 @@ int cshims_set_thread_name(const char *name);
 /// Bytes the C heap has handed out and not had back (glibc `mallinfo2().uordblks`): what
 /// benchmarks use to weigh a data structure without counting pages the allocator keeps.
 size_t cshims_heap_bytes_in_use(void);
+
+/// Starts `/bin/sh -c command` with environment `envp` (NULL-terminated "NAME=value" strings) in
+/// a process group of its own (so the whole group can be signalled), standard input from
+/// /dev/null, and SIGPIPE, SIGINT and SIGTERM back at their defaults with nothing blocked (the
+/// parent ignores SIGPIPE; a child must not inherit that). Returns 0 and sets `*pid`, or an error
+/// number.
+int cshims_spawn_shell(const char *command, char *const envp[], pid_t *pid);

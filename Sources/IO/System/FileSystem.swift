@@ -42,6 +42,22 @@ public enum FileSystem {
         var information = stat()
         return stat(path, &information) == 0 && (information.st_mode & S_IFMT) == S_IFDIR
     }
+
+    /// A new private (mode 0700) directory `DIR/PREFIX.XXXXXX`, DIR being `$TMPDIR` or `/tmp`.
+    public static func makeTemporaryDirectory(prefix: String, environment: [String: String]) throws(IOError) -> String {
+        let base = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else {
+            throw .file(path: base, reason: Errno(errno, function: "mkdtemp").message)
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Removes an empty directory; false if it is not there or not empty.
+    @discardableResult
+    public static func removeDirectory(_ path: String) -> Bool {
+        rmdir(path) == 0
+    }
 }
 
 private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {

@@ -6,8 +6,8 @@ enum CommandLineTool {
 
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any Command.Type] = [
-        DiscoverCommand.self, HandlerCommand.self, CheckCommand.self, SubCommand.self, PubCommand.self,
-        DecodeCommand.self,
+        RunCommand.self, DiscoverCommand.self, HandlerCommand.self, AgentCommand.self, WatchCommand.self,
+        CheckCommand.self, SimulateCommand.self, SubCommand.self, PubCommand.self, DecodeCommand.self,
     ]
 
     static var spec: CommandSpec {

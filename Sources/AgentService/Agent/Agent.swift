@@ -1,0 +1,327 @@
+public import AgentProtocol
+public import IO
+public import Logging
+import MQTTClient
+
+/// The local agent: what Akri's agent does on a node, for machines without Kubernetes.
+///
+/// It serves `DIR/agent-registration.sock`. A connection whose first frame is `register` is a
+/// discovery handler: the agent answers `registered` and, for every Configuration naming that
+/// handler, opens a Discover stream to the handler's endpoint. A connection whose first frame is
+/// `watch` is a watcher: it gets `added` for every current instance, `synced`, then live events.
+///
+/// Instances are kept in an ``InstanceTable``. A stream that breaks keeps its devices for the
+/// offline grace period while the agent dials again (at once when the handler registers again,
+/// else with backoff while it stays registered); Akri instead drops and recreates them. A handler
+/// that refuses the details (an `error` frame) is not asked again until it registers again.
+///
+/// Everything runs on one loop; events are handed to `onEvent` on the loop's thread.
+public final class Agent: @unchecked Sendable {
+    /// The loop everything runs on.
+    public let eventLoop: EventLoop
+    /// The registration (and watch) socket.
+    public let socketPath: String
+    private let configurations: [AgentConfiguration]
+    private let logger: Logger
+    private let offlineGrace: Duration
+    private let watcherBacklogLimit: Int
+    private let onEvent: (InstanceEvent) -> Void
+    private let backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))
+
+    private var table: InstanceTable
+    private var listener: Listener?
+    /// Connections that have not said what they are yet.
+    private var pending: [ObjectIdentifier: FrameConnection] = [:]
+    private var handlers: [String: RegisteredHandler] = [:]
+    private var streams: [StreamKey: DiscoverStream] = [:]
+    private var watchers: [ObjectIdentifier: Watcher] = [:]
+    private var stopped = false
+
+    private struct RegisteredHandler {
+        var name: String
+        var shared: Bool
+        var channel: FrameConnection
+    }
+
+    private struct StreamKey: Hashable {
+        var configuration: String
+        var endpoint: String
+    }
+
+    private struct Watcher {
+        var channel: FrameConnection
+        var configuration: String
+        /// Unsent bytes above which the watcher counts as not reading.
+        var limit: Int
+    }
+
+    /// An agent serving `directory/agent-registration.sock` for `configurations`. `node` goes in
+    /// every instance's `nodes` (and into the names of unshared devices); `offlineGrace` is how
+    /// long a broken stream's devices are kept; a watcher with more than `watcherBacklogLimit`
+    /// bytes unread (beyond its first snapshot) is disconnected. `onEvent` hears every instance
+    /// event, on the loop.
+    public init(
+        directory: String,
+        configurations: [AgentConfiguration],
+        eventLoop: EventLoop,
+        logger: Logger,
+        node: String = Host.name,
+        offlineGrace: Duration = .seconds(300),
+        watcherBacklogLimit: Int = 4 << 20,
+        onEvent: @escaping (InstanceEvent) -> Void = { _ in }
+    ) {
+        self.eventLoop = eventLoop
+        self.socketPath = "\(directory)/agent-registration.sock"
+        self.configurations = configurations
+        self.logger = logger
+        self.offlineGrace = offlineGrace
+        self.watcherBacklogLimit = watcherBacklogLimit
+        self.onEvent = onEvent
+        self.table = InstanceTable(node: node)
+    }
+
+    /// Binds the socket (replacing a stale one; mode 0660).
+    public func start() async throws(IOError) {
+        let result: Result<Void, IOError> = await withCheckedContinuation { continuation in
+            eventLoop.execute { [self] in
+                do throws(IOError) {
+                    listener = try Listener.listen(on: .unix(socketPath), permissions: 0o660, loop: eventLoop) {
+                        [self] connection in accept(connection)
+                    }
+                    logger.info(
+                        "agent serving",
+                        ["socket": socketPath, "configurations": configurations.map(\.name).joined(separator: ",")]
+                    )
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
+    }
+
+    /// Closes the socket, every stream (handlers stop discovering) and every watcher.
+    public func stop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            eventLoop.execute { [self] in
+                stopped = true
+                listener?.close()
+                listener = nil
+                for stream in streams.values { stream.close(on: eventLoop) }
+                streams = [:]
+                for channel in pending.values { channel.close() }
+                for handler in handlers.values { handler.channel.close() }
+                for watcher in watchers.values { watcher.channel.close() }
+                continuation.resume()
+            }
+        }
+    }
+
+    /// The current instances (all Configurations).
+    public func instances() async -> [Instance] {
+        await withCheckedContinuation { continuation in
+            eventLoop.execute { [self] in continuation.resume(returning: table.snapshot()) }
+        }
+    }
+
+    // MARK: - Connections on the socket
+
+    private func accept(_ connection: Connection) {
+        let channel = FrameConnection(
+            connection,
+            onFrame: { [weak self] channel, frame in self?.received(frame, on: channel) },
+            onClose: { [weak self] channel, reason in self?.closed(channel, reason) }
+        )
+        pending[ObjectIdentifier(channel)] = channel
+    }
+
+    private func received(_ frame: Frame, on channel: FrameConnection) {
+        let id = ObjectIdentifier(channel)
+        guard pending.removeValue(forKey: id) != nil else {
+            // Handlers and watchers say nothing after their first frame.
+            channel.fail(Status(.failedPrecondition, "unexpected \(frame.name) frame: nothing is expected now"))
+            return
+        }
+        switch frame {
+        case .register(let request): register(request, on: channel)
+        case .watch(let request): watch(request, on: channel)
+        default: channel.fail(Status(.failedPrecondition, "expected register or watch, got \(frame.name)"))
+        }
+    }
+
+    private func closed(_ channel: FrameConnection, _ reason: String?) {
+        let id = ObjectIdentifier(channel)
+        if pending.removeValue(forKey: id) != nil {
+            if let reason { logger.info("connection closed: \(reason)") }
+            return
+        }
+        if watchers.removeValue(forKey: id) != nil {
+            logger.debug("watcher left\(reason.map { ": \($0)" } ?? "")")
+            return
+        }
+        if let (endpoint, handler) = handlers.first(where: { $0.value.channel === channel }) {
+            handlers[endpoint] = nil
+            // A handler leaving is routine (an upgrade, a restart); it is back when it registers.
+            logger.info(
+                "handler went away\(reason.map { " (\($0))" } ?? "")",
+                ["handler": handler.name, "endpoint": endpoint]
+            )
+        }
+    }
+
+    // MARK: - Handlers and their streams
+
+    private func register(_ request: RegisterDiscoveryHandlerRequest, on channel: FrameConnection) {
+        guard !request.name.isEmpty else {
+            return channel.fail(Status(.invalidArgument, "register: the handler name is empty"))
+        }
+        guard request.endpointType == .uds else {
+            return channel.fail(
+                Status(
+                    .unimplemented,
+                    "register: this agent reaches handlers over Unix sockets only (endpoint_type UDS)"
+                )
+            )
+        }
+        guard request.endpoint.hasPrefix("/") else {
+            return channel.fail(
+                Status(
+                    .invalidArgument,
+                    "register: the endpoint must be an absolute socket path, got '\(request.endpoint)'"
+                )
+            )
+        }
+        if let previous = handlers[request.endpoint], previous.channel !== channel { previous.channel.close() }
+        handlers[request.endpoint] = RegisteredHandler(name: request.name, shared: request.shared, channel: channel)
+        channel.send(.registered)
+        logger.info("handler registered", ["handler": request.name, "endpoint": request.endpoint])
+        for configuration in configurations where configuration.handlerName == request.name {
+            let key = StreamKey(configuration: configuration.name, endpoint: request.endpoint)
+            let stream =
+                streams[key]
+                ?? DiscoverStream(
+                    configuration: configuration,
+                    endpoint: request.endpoint,
+                    shared: request.shared,
+                    onFrame: { [weak self] stream, frame in self?.streamReceived(frame, on: stream) },
+                    onEnd: { [weak self] stream, reason in self?.streamEnded(stream, reason) }
+                )
+            streams[key] = stream
+            stream.shared = request.shared
+            stream.refused = false
+            stream.open(on: eventLoop)
+        }
+    }
+
+    private func streamReceived(_ frame: Frame, on stream: DiscoverStream) {
+        switch frame {
+        case .devices(let response):
+            stream.failures = 0
+            if let grace = stream.grace {
+                eventLoop.cancelTimer(grace)
+                stream.grace = nil
+            }
+            publish(
+                table.update(
+                    configuration: stream.configuration.name,
+                    endpoint: stream.endpoint,
+                    shared: stream.shared,
+                    devices: response.devices
+                )
+            )
+        case .error(let status):
+            stream.refused = true
+            logger.error(
+                "the handler refused the configuration: \(status)",
+                ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
+            )
+        default:
+            stream.channel?.fail(Status(.failedPrecondition, "expected devices, got \(frame.name)"))
+        }
+    }
+
+    private func streamEnded(_ stream: DiscoverStream, _ reason: String?) {
+        guard !stopped else { return }
+        stream.failures += 1
+        // Worth a warning while the handler is registered; when it left, the end was expected.
+        if handlers[stream.endpoint] == nil {
+            logger.info(
+                "discover stream ended with its handler",
+                ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
+            )
+        } else if stream.failures == 1 || stream.failures % 10 == 0 {
+            logger.warning(
+                "discover stream ended\(reason.map { ": \($0)" } ?? "")",
+                ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
+            )
+        }
+        if stream.grace == nil, !stream.refused {
+            stream.grace = eventLoop.scheduleTimer(after: offlineGrace) { [weak self, weak stream] in
+                guard let self, let stream else { return }
+                stream.grace = nil
+                logger.warning(
+                    "no Discover stream for the offline grace period; forgetting its devices",
+                    ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
+                )
+                publish(table.remove(configuration: stream.configuration.name, endpoint: stream.endpoint))
+            }
+        }
+        if stream.refused {
+            publish(table.remove(configuration: stream.configuration.name, endpoint: stream.endpoint))
+            return
+        }
+        // A handler still registered gets dialled again with backoff; one that went away is
+        // dialled when it registers again.
+        guard handlers[stream.endpoint] != nil else { return }
+        let delay = backoff.delay(attempt: stream.failures - 1, randomUnit: Double.random(in: 0..<1))
+        stream.retry = eventLoop.scheduleTimer(after: delay) { [weak self, weak stream] in
+            guard let self, let stream else { return }
+            stream.retry = nil
+            if handlers[stream.endpoint] != nil { stream.open(on: eventLoop) }
+        }
+    }
+
+    // MARK: - Watchers
+
+    private func watch(_ request: WatchRequest, on channel: FrameConnection) {
+        let before = channel.bufferedOutboundBytes
+        for instance in table.snapshot(configuration: request.configuration) {
+            channel.send(.event(InstanceEvent(.added, instance)))
+        }
+        channel.send(.event(InstanceEvent(.synced, nil)))
+        let snapshotBytes = channel.bufferedOutboundBytes - before
+        watchers[ObjectIdentifier(channel)] = Watcher(
+            channel: channel,
+            configuration: request.configuration,
+            limit: watcherBacklogLimit + snapshotBytes
+        )
+        logger.debug("watcher joined", ["configuration": request.configuration])
+    }
+
+    private func publish(_ events: [InstanceEvent]) {
+        guard !events.isEmpty else { return }
+        for event in events {
+            if let instance = event.instance {
+                logger.info(
+                    "instance \(event.kind)",
+                    ["instance": instance.name, "configuration": instance.configuration, "device": instance.device.id]
+                )
+            }
+            onEvent(event)
+        }
+        for (id, watcher) in watchers {
+            for event in events
+            where watcher.configuration.isEmpty || watcher.configuration == event.instance?.configuration {
+                watcher.channel.send(.event(event))
+            }
+            if watcher.channel.bufferedOutboundBytes > watcher.limit {
+                logger.warning(
+                    "a watcher is not reading (\(watcher.channel.bufferedOutboundBytes) bytes unsent); disconnecting it"
+                )
+                watchers[id] = nil
+                watcher.channel.close()
+            }
+        }
+    }
+}
