@@ -51,14 +51,17 @@ public final class Agent: @unchecked Sendable {
     private struct Watcher {
         var channel: FrameConnection
         var configuration: String
-        /// Unsent bytes above which the watcher counts as not reading.
+        /// Unsent bytes above which the watcher counts as behind.
         var limit: Int
+        /// While behind: the instances as the watcher last heard of them. Nothing more is
+        /// queued for it; when its connection drains it is sent the difference.
+        var view: [String: Instance]?
     }
 
     /// An agent serving `directory/agent-registration.sock` for `configurations`. `node` goes in
     /// every instance's `nodes` (and into the names of unshared devices); `offlineGrace` is how
     /// long a broken stream's devices are kept; a watcher with more than `watcherBacklogLimit`
-    /// bytes unread (beyond its first snapshot) is disconnected. `onEvent` hears every instance
+    /// bytes unread (beyond its first snapshot) is behind: its changes are coalesced until it reads. `onEvent` hears every instance
     /// event, on the loop.
     public init(
         directory: String,
@@ -222,14 +225,14 @@ public final class Agent: @unchecked Sendable {
                 eventLoop.cancelTimer(grace)
                 stream.grace = nil
             }
-            publish(
-                table.update(
+            change {
+                $0.update(
                     configuration: stream.configuration.name,
                     endpoint: stream.endpoint,
                     shared: stream.shared,
                     devices: response.devices
                 )
-            )
+            }
         case .error(let status):
             stream.refused = true
             logger.error(
@@ -264,11 +267,11 @@ public final class Agent: @unchecked Sendable {
                     "no Discover stream for the offline grace period; forgetting its devices",
                     ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
                 )
-                publish(table.remove(configuration: stream.configuration.name, endpoint: stream.endpoint))
+                change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
             }
         }
         if stream.refused {
-            publish(table.remove(configuration: stream.configuration.name, endpoint: stream.endpoint))
+            change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
             return
         }
         // A handler still registered gets dialled again with backoff; one that went away is
@@ -294,12 +297,33 @@ public final class Agent: @unchecked Sendable {
         watchers[ObjectIdentifier(channel)] = Watcher(
             channel: channel,
             configuration: request.configuration,
-            limit: watcherBacklogLimit + snapshotBytes
+            limit: watcherBacklogLimit + snapshotBytes,
+            view: nil
         )
+        channel.drained = { [weak self, weak channel] in
+            guard let self, let channel else { return }
+            catchUp(ObjectIdentifier(channel))
+        }
         logger.debug("watcher joined", ["configuration": request.configuration])
     }
 
-    private func publish(_ events: [InstanceEvent]) {
+    /// Applies a change to the table and tells everyone. Watchers whose backlog is over their
+    /// limit are not queued more: they keep the view they have and catch up, coalesced, once
+    /// their connection drains; so a watcher that stops reading costs bounded memory and never
+    /// holds up the agent or other watchers.
+    private func change(_ body: (inout InstanceTable) -> [InstanceEvent]) {
+        let lagging = watchers.filter {
+            $0.value.view == nil && $0.value.channel.bufferedOutboundBytes > $0.value.limit
+        }
+        if !lagging.isEmpty {
+            for (id, watcher) in lagging {
+                watchers[id]?.view = table.byName(configuration: watcher.configuration)
+                logger.warning(
+                    "a watcher is not keeping up (\(watcher.channel.bufferedOutboundBytes) bytes unsent); its changes are coalesced until it reads"
+                )
+            }
+        }
+        let events = body(&table)
         guard !events.isEmpty else { return }
         for event in events {
             if let instance = event.instance {
@@ -310,18 +334,19 @@ public final class Agent: @unchecked Sendable {
             }
             onEvent(event)
         }
-        for (id, watcher) in watchers {
+        for watcher in watchers.values where watcher.view == nil {
             for event in events
             where watcher.configuration.isEmpty || watcher.configuration == event.instance?.configuration {
                 watcher.channel.send(.event(event))
             }
-            if watcher.channel.bufferedOutboundBytes > watcher.limit {
-                logger.warning(
-                    "a watcher is not reading (\(watcher.channel.bufferedOutboundBytes) bytes unsent); disconnecting it"
-                )
-                watchers[id] = nil
-                watcher.channel.close()
-            }
         }
+    }
+
+    private func catchUp(_ id: ObjectIdentifier) {
+        guard let watcher = watchers[id], let view = watcher.view else { return }
+        watchers[id]?.view = nil
+        let events = InstanceTable.changes(from: view, to: table.byName(configuration: watcher.configuration))
+        logger.info("a watcher caught up (\(events.count) coalesced changes)")
+        for event in events { watcher.channel.send(.event(event)) }
     }
 }

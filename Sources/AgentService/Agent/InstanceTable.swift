@@ -48,6 +48,30 @@ public struct InstanceTable: Sendable {
         }
     }
 
+    /// The current instances by name; `configuration` empty for all.
+    public func byName(configuration: String = "") -> [String: Instance] {
+        var result: [String: Instance] = [:]
+        for instance in snapshot(configuration: configuration) { result[instance.name] = instance }
+        return result
+    }
+
+    /// The events that take a watcher who saw `old` to `new` (both by name): what a watcher that
+    /// fell behind is sent instead of everything it missed.
+    public static func changes(from old: [String: Instance], to new: [String: Instance]) -> [InstanceEvent] {
+        var events: [InstanceEvent] = []
+        for (name, instance) in new.sorted(by: { $0.key < $1.key }) {
+            if let previous = old[name] {
+                if previous != instance { events.append(InstanceEvent(.updated, instance)) }
+            } else {
+                events.append(InstanceEvent(.added, instance))
+            }
+        }
+        for (name, instance) in old.sorted(by: { $0.key < $1.key }) where new[name] == nil {
+            events.append(InstanceEvent(.removed, instance))
+        }
+        return events
+    }
+
     /// How many instances there are.
     public var count: Int { instances.values.reduce(0) { $0 + $1.count } }
 

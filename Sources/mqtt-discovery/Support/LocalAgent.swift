@@ -29,6 +29,12 @@ enum LocalAgent {
             default: "300"
         ),
         .option("--node", value: "NAME", help: "The node name put in instances (default: the host name)."),
+        .option(
+            "--watcher-backlog",
+            value: "BYTES",
+            help: "Unsent bytes after which a watcher that does not read is disconnected.",
+            default: "4194304"
+        ),
     ]
 
     /// Runs until SIGINT or SIGTERM. `withHandler` runs the mqtt handler in the process too;
@@ -43,6 +49,7 @@ enum LocalAgent {
         logger: Logger
     ) async throws -> ExitStatus {
         let grace = try arguments.integer("offline-grace", as: Int.self, in: 0...86_400 * 365) ?? 300
+        let backlog = try arguments.integer("watcher-backlog", as: Int.self, in: 4_096...(1 << 30)) ?? 4 << 20
         let configurations: [AgentConfiguration]
         do {
             configurations = try ConfigurationFiles.load(
@@ -65,7 +72,8 @@ enum LocalAgent {
             eventLoop: loop,
             logger: logger,
             node: arguments.value("node") ?? Host.name,
-            offlineGrace: .seconds(grace)
+            offlineGrace: .seconds(grace),
+            watcherBacklogLimit: backlog
         ) { event in
             printer?.print(event)
             runner?.handle(event)

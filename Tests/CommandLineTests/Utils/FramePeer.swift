@@ -153,3 +153,138 @@ final class FakeRegistrationServer: Sendable {
         for peer in connected.withLock({ $0 }) { peer.close() }
     }
 }
+
+/// A stand-in for a discovery handler's socket: the agent dials it for Discover streams; each
+/// accepted stream is a ``FramePeer`` the test answers.
+final class FakeHandlerEndpoint: Sendable {
+    let loop: EventLoop
+    let path: String
+    private let listener: Mutex<Listener?> = Mutex(nil)
+    private let accepted = Accepted()
+
+    private final class Accepted: Sendable {
+        let peers: Mutex<[FramePeer]> = Mutex([])
+    }
+
+    init(path: String, loop: EventLoop) async throws {
+        self.loop = loop
+        self.path = path
+        let accepted = accepted
+        let made: Result<Listener, IOError> = await withCheckedContinuation { continuation in
+            loop.execute {
+                continuation.resume(
+                    returning: Result { () throws(IOError) in
+                        try Listener.listen(on: .unix(path), loop: loop) { connection in
+                            Task {
+                                let peer = await FramePeer.accepted(connection, loop: loop)
+                                accepted.peers.withLock { $0.append(peer) }
+                            }
+                        }
+                    }
+                )
+            }
+        }
+        listener.withLock { $0 = try? made.get() }
+        _ = try made.get()
+    }
+
+    /// Waits for the agent to open a stream and send `discover`; returns the stream and request.
+    func nextStream(timeout: Duration = .seconds(15)) async throws -> (FramePeer, DiscoverRequest) {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if let peer = accepted.peers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                guard case .discover(let request)? = try await peer.next(timeout: deadline - clock.now) else {
+                    throw TestSupportError("the agent connected without sending discover")
+                }
+                return (peer, request)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("the agent opened no Discover stream within \(timeout)")
+    }
+
+    /// Stops listening (the socket file goes).
+    func shutdown() async {
+        let listener = listener.withLock { $0 }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            loop.execute {
+                listener?.close()
+                done.resume()
+            }
+        }
+    }
+}
+
+/// Collects a watcher's events (over ``WatchClient``) for a test to await.
+final class EventCollector: Sendable {
+    /// Shared with the loop's callbacks, which must not hold the collector itself.
+    private final class Inbox: Sendable {
+        let state = Mutex<(events: [InstanceEvent], ended: String??)>(([], nil))
+        let client: Mutex<WatchClient?> = Mutex(nil)
+    }
+
+    private let inbox = Inbox()
+    private let loop: EventLoop
+
+    /// Watches the agent at `socket`.
+    init(socket: String, configuration: String = "", loop: EventLoop) {
+        self.loop = loop
+        let inbox = inbox
+        loop.execute {
+            let watcher = WatchClient.watch(
+                socket: socket,
+                configuration: configuration,
+                on: loop,
+                onEvent: { event in inbox.state.withLock { $0.events.append(event) } },
+                onEnd: { reason in inbox.state.withLock { $0.ended = .some(reason) } }
+            )
+            inbox.client.withLock { $0 = watcher }
+        }
+    }
+
+    /// Every event so far.
+    var events: [InstanceEvent] { inbox.state.withLock { $0.events } }
+
+    /// Whether the agent ended the watch.
+    var hasEnded: Bool { inbox.state.withLock { $0.ended != nil } }
+
+    /// The current instances by name, as the events so far say.
+    var instances: [String: Instance] {
+        var current: [String: Instance] = [:]
+        for event in events {
+            guard let instance = event.instance else { continue }
+            current[instance.name] = event.kind == .removed ? nil : instance
+        }
+        return current
+    }
+
+    /// Waits until `condition` holds for the events so far.
+    func wait(
+        timeout: Duration = .seconds(15),
+        _ what: String,
+        until condition: ([InstanceEvent]) -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(events) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError(
+            "\(what): not within \(timeout); events: \(events.map { "\($0.kind) \($0.instance?.device.id ?? "")" })"
+        )
+    }
+
+    /// Waits until the current instances' device ids are `ids`.
+    func wait(forDevices ids: Set<String>, timeout: Duration = .seconds(15)) async throws {
+        try await wait(timeout: timeout, "devices \(ids.sorted())") { _ in
+            Set(instances.values.map(\.device.id)) == ids && events.contains { $0.kind == .synced }
+        }
+    }
+
+    /// Stops watching.
+    func close() {
+        let inbox = inbox
+        loop.execute { inbox.client.withLock { $0?.close() } }
+    }
+}

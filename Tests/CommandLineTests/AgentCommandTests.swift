@@ -1,0 +1,285 @@
+import AgentProtocol
+import AgentService
+import Foundation
+import IO
+import TestSupport
+import Testing
+
+/// `mqtt-discovery agent`, a real process, with the test playing discovery handlers (and
+/// watchers) over real Unix sockets: registration, Discover requests, Akri's instance names,
+/// watchers, offline grace, and bad input on its socket.
+@Suite("agent")
+struct AgentCommandTests {
+    /// An agent process for `fake` handler Configurations, and a loop for the test's peers.
+    struct Setup {
+        let directory: TemporaryDirectory
+        let loop: EventLoop
+        let agent: ExternalProcess
+        var socket: String { directory.file("agent-registration.sock") }
+
+        init(extra: [String] = []) async throws {
+            directory = try TemporaryDirectory(prefix: "akri")
+            let secret = try directory.write("token", "s3cret\n")
+            let configuration = try directory.write(
+                "configuration.yaml",
+                """
+                apiVersion: akri.sh/v0
+                kind: Configuration
+                metadata:
+                  name: sensors
+                spec:
+                  discoveryHandler:
+                    name: fake
+                    discoveryDetails: |
+                      anything: the agent passes these on as written
+                    discoveryProperties:
+                      - name: inline
+                        value: hello
+                      - name: from_file
+                        valueFrom:
+                          file: \(secret)
+                """
+            )
+            loop = try EventLoop()
+            agent = try Binary.start(["agent", "--directory", directory.path, "-c", configuration] + extra)
+            try await agent.waitForLog(containing: "agent serving")
+        }
+
+        /// A fake handler: registers as `fake` with its socket, and returns its first stream.
+        func handler(
+            named name: String = "fake.sock"
+        ) async throws -> (FakeHandlerEndpoint, FramePeer, FramePeer, DiscoverRequest) {
+            let endpoint = try await FakeHandlerEndpoint(path: directory.file(name), loop: loop)
+            let registration = try await FramePeer.connect(socket, loop: loop)
+            registration.send(
+                .register(
+                    RegisterDiscoveryHandlerRequest(
+                        name: "fake",
+                        endpoint: endpoint.path,
+                        endpointType: .uds,
+                        shared: true
+                    )
+                )
+            )
+            #expect(try await registration.next() == .registered)
+            let (stream, request) = try await endpoint.nextStream()
+            return (endpoint, registration, stream, request)
+        }
+    }
+
+    static func errorFrame(from peer: FramePeer) async throws -> Status {
+        let frame = try await peer.next()
+        guard case .error(let status)? = frame else {
+            throw TestSupportError("expected an error frame, got \(String(describing: frame))")
+        }
+        return status
+    }
+
+    static func device(_ id: String, _ properties: [String: String] = [:]) -> DiscoverResponse.Device {
+        DiscoverResponse.Device(id: id, properties: properties)
+    }
+
+    @Test(
+        "calls Discover on a registered handler with the details and resolved properties; names instances as Akri does"
+    )
+    func discoverAndWatch() async throws {
+        let setup = try await Setup()
+        defer { setup.loop.shutdown() }
+        let (_, _, stream, request) = try await setup.handler()
+        #expect(request.discoveryDetails == "anything: the agent passes these on as written\n")
+        #expect(request.discoveryProperties == ["inline": Array("hello".utf8), "from_file": Array("s3cret\n".utf8)])
+
+        let watcher = EventCollector(socket: setup.socket, loop: setup.loop)
+        defer { watcher.close() }
+        try await watcher.wait(forDevices: [])
+        stream.send(
+            .devices(DiscoverResponse(devices: [Self.device("my_shared_device", ["A": "1"]), Self.device("b")]))
+        )
+        try await watcher.wait(forDevices: ["my_shared_device", "b"])
+        let instance = try #require(watcher.instances["sensors-4294ea"], "\(watcher.instances.keys)")
+        #expect(instance.device == Self.device("my_shared_device", ["A": "1"]))
+        #expect(instance.configuration == "sensors")
+        #expect(instance.shared)
+
+        stream.send(.devices(DiscoverResponse(devices: [Self.device("my_shared_device", ["A": "2"])])))
+        try await watcher.wait("updated, then removed") { events in
+            events.contains { $0.kind == .updated && $0.instance?.device.properties["A"] == "2" }
+                && events.contains { $0.kind == .removed && $0.instance?.device.id == "b" }
+        }
+
+        // A late watcher gets the current set, then synced; `watch --once` prints it as JSON.
+        let once = try await Binary.run(
+            ["watch", "--directory", setup.directory.path, "--once", "--output", "json"],
+            timeout: .seconds(20)
+        )
+        #expect(once.status == 0, "\(once.standardError)")
+        #expect(
+            once.standardOutput == """
+                {"event":"added","instance":"sensors-4294ea","configuration":"sensors","id":"my_shared_device","properties":{"A":"2"}}
+                {"event":"synced"}
+
+                """
+        )
+        let other = try await Binary.run(
+            ["watch", "--directory", setup.directory.path, "--once", "--configuration", "nothing", "--output", "json"],
+            timeout: .seconds(20)
+        )
+        #expect(other.standardOutput == "{\"event\":\"synced\"}\n")
+
+        setup.agent.stop(signal: 15)
+        #expect(setup.agent.waitForExit() == 0)
+        #expect(!FileManager.default.fileExists(atPath: setup.socket), "the socket is removed")
+        try await watcher.wait("the watch ends") { _ in watcher.hasEnded }
+    }
+
+    @Test(
+        "a broken stream keeps its devices for the grace period and is dialled again when the handler registers again"
+    )
+    func offlineGrace() async throws {
+        let setup = try await Setup(extra: ["--offline-grace", "3"])
+        defer { setup.loop.shutdown() }
+        let (endpoint, registration, stream, _) = try await setup.handler()
+        let watcher = EventCollector(socket: setup.socket, loop: setup.loop)
+        defer { watcher.close() }
+        stream.send(.devices(DiscoverResponse(devices: [Self.device("a")])))
+        try await watcher.wait(forDevices: ["a"])
+
+        // The handler restarts: its stream and registration break, it comes back on a new socket
+        // object at the same path, and reports the same device: nothing is removed.
+        stream.close()
+        registration.close()
+        await endpoint.shutdown()
+        let (_, _, again, _) = try await setup.handler()
+        again.send(.devices(DiscoverResponse(devices: [Self.device("a")])))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!watcher.events.contains { $0.kind == .removed }, "\(watcher.events)")
+
+        // Now it goes for good: after the grace period its devices go.
+        again.close()
+        try await watcher.wait(timeout: .seconds(20), "removed after the grace period") { events in
+            events.contains { $0.kind == .removed && $0.instance?.device.id == "a" }
+        }
+    }
+
+    @Test("bad frames and huge lengths get an error and a close; refused registrations; the agent serves on")
+    func badInput() async throws {
+        let setup = try await Setup()
+        defer { setup.loop.shutdown() }
+
+        let huge = try await FramePeer.connect(setup.socket, loop: setup.loop)
+        huge.sendRaw([0xFF, 0xFF, 0xFF, 0xFF])
+        let tooLarge = try await Self.errorFrame(from: huge)
+        #expect(tooLarge.code == .resourceExhausted)
+        #expect(try await huge.next() == nil)
+
+        let garbage = try await FramePeer.connect(setup.socket, loop: setup.loop)
+        garbage.sendRaw([0, 0, 0, 3, 0x0A, 0xFF, 0xFF])
+        let malformed = try await Self.errorFrame(from: garbage)
+        #expect(malformed.code == .invalidArgument)
+        #expect(try await garbage.next() == nil)
+
+        let outOfTurn = try await FramePeer.connect(setup.socket, loop: setup.loop)
+        outOfTurn.send(.devices(DiscoverResponse(devices: [])))
+        let precondition = try await Self.errorFrame(from: outOfTurn)
+        #expect(precondition.code == .failedPrecondition)
+        #expect(precondition.message == "expected register or watch, got devices")
+
+        let network = try await FramePeer.connect(setup.socket, loop: setup.loop)
+        network.send(
+            .register(
+                RegisterDiscoveryHandlerRequest(
+                    name: "fake",
+                    endpoint: "10.0.0.1:9000",
+                    endpointType: .network,
+                    shared: true
+                )
+            )
+        )
+        let unsupported = try await Self.errorFrame(from: network)
+        #expect(unsupported.code == .unimplemented)
+
+        // Still serving: a handler registers and its devices become instances.
+        let (_, _, stream, _) = try await setup.handler()
+        stream.send(.devices(DiscoverResponse(devices: [Self.device("still-here")])))
+        let watcher = EventCollector(socket: setup.socket, loop: setup.loop)
+        defer { watcher.close() }
+        try await watcher.wait(forDevices: ["still-here"])
+        #expect(setup.agent.isRunning)
+    }
+
+    @Test("a watcher that stops reading holds up nobody and, once it reads again, catches up with coalesced changes")
+    func stuckWatcher() async throws {
+        let setup = try await Setup(extra: ["--watcher-backlog", "65536"])
+        defer { setup.loop.shutdown() }
+        let (_, _, stream, _) = try await setup.handler()
+        let reader = EventCollector(socket: setup.socket, loop: setup.loop)
+        defer { reader.close() }
+        try await reader.wait(forDevices: [])
+
+        let stuck = try UnixSocket(path: setup.socket)
+        try stuck.write(Frame.watch(WatchRequest()).framed)
+        // Lists of 500 devices with 1 KiB of properties, alternating, make ~1 MB of events each
+        // time: far more than the socket buffers and the backlog hold.
+        let padding = String(repeating: "x", count: 1024)
+        func list(_ prefix: String) -> Frame {
+            .devices(DiscoverResponse(devices: (0..<500).map { Self.device("\(prefix)\($0)", ["PAD": padding]) }))
+        }
+        for round in 0..<6 { stream.send(list(round % 2 == 0 ? "even-" : "odd-")) }
+        try await setup.agent.waitForLog(containing: "a watcher is not keeping up")
+        let final = Set((0..<500).map { "odd-\($0)" })
+        try await reader.wait(forDevices: final, timeout: .seconds(30))
+        #expect(setup.agent.isRunning)
+
+        // The stuck watcher reads at last: it ends with the same instances, having been sent
+        // far less than everything that happened.
+        var instances: [String: String] = [:]
+        var decoder = FrameDecoder()
+        var received = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while Set(instances.values) != final {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("the stuck watcher did not catch up") }
+            let bytes = try stuck.read()
+            received += bytes.count
+            decoder.append(bytes)
+            while let frame = try decoder.next() {
+                guard case .event(let event) = frame, let instance = event.instance else { continue }
+                instances[instance.name] = event.kind == .removed ? nil : instance.device.id
+            }
+        }
+        #expect(received < 6 * 1_000 * 1_100, "coalesced: \(received) bytes")
+    }
+}
+
+/// A blocking Unix socket for a peer that misbehaves on purpose (here: never reads).
+final class UnixSocket {
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else { throw TestSupportError("connect \(path): errno \(errno)") }
+    }
+
+    deinit { close(descriptor) }
+
+    func write(_ bytes: [UInt8]) throws {
+        guard Glibc.write(descriptor, bytes, bytes.count) == bytes.count else { throw TestSupportError("write failed") }
+    }
+
+    /// What one read returns (blocking); fails at end of file.
+    func read() throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = Glibc.read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { throw TestSupportError(count == 0 ? "closed" : "read failed: errno \(errno)") }
+        return Array(buffer[..<count])
+    }
+}
