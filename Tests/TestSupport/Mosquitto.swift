@@ -138,6 +138,14 @@ public final class Mosquitto: @unchecked Sendable {
         try await start()
     }
 
+    /// Kills the broker (SIGKILL) and starts it again, as after a crash: it says goodbye to
+    /// nobody (no wills) and keeps only what it had saved.
+    public func crashAndRestart() async throws {
+        process?.stop(signal: 9)
+        process = nil
+        try await start()
+    }
+
     /// Freezes the broker (SIGSTOP): its sockets stay open but nothing answers.
     public func freeze() {
         process?.send(19)  // SIGSTOP

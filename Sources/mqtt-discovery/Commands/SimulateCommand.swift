@@ -109,7 +109,17 @@ enum SimulateCommand: Command {
             let batch = devices[wave..<min(wave + 64, devices.count)]
             let connected = await withTaskGroup(of: (MQTTClient, MQTTClientError?).self) { group in
                 for device in batch {
-                    let client = MQTTClient(configuration: device.configuration, eventLoop: loop, logger: logger)
+                    // Like a real device (Tasmota, say), it says "online" on every connection: its
+                    // will may have said otherwise while it was away.
+                    let box = ClientBox()
+                    let client = MQTTClient(configuration: device.configuration, eventLoop: loop, logger: logger) {
+                        state in
+                        guard case .connected = state, let status = device.statusTopic else { return }
+                        box.client?.publish(
+                            Message(topic: status, payload: ArraySlice("online".utf8), qos: .atLeastOnce, retain: true)
+                        )
+                    }
+                    box.client = client
                     group.addTask { () async -> (MQTTClient, MQTTClientError?) in
                         do throws(MQTTClientError) {
                             try await client.connect()
@@ -160,8 +170,8 @@ struct SimulatedDevice: Sendable {
     let configuration: ClientConfiguration
 }
 
-/// Publishes every device's telemetry on the loop: "online" first (with a status topic), then a
-/// message every interval, devices spread evenly over it.
+/// Publishes every device's telemetry on the loop: a message every interval, devices spread
+/// evenly over it.
 final class Publisher: @unchecked Sendable {
     private let devices: [SimulatedDevice]
     private let clients: [MQTTClient]
@@ -183,11 +193,6 @@ final class Publisher: @unchecked Sendable {
 
     func start() {
         for index in devices.indices {
-            if let status = devices[index].statusTopic {
-                clients[index].publish(
-                    Message(topic: status, payload: ArraySlice("online".utf8), qos: .atLeastOnce, retain: true)
-                )
-            }
             let offset = interval * (Double(index) / Double(devices.count))
             schedule(index, after: offset)
         }
@@ -207,4 +212,9 @@ final class Publisher: @unchecked Sendable {
             schedule(index, after: interval)
         }
     }
+}
+
+/// Lets a client's state callback reach the client it belongs to (made after the callback).
+final class ClientBox: @unchecked Sendable {
+    var client: MQTTClient?
 }
