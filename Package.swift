@@ -90,6 +90,7 @@ let package = Package(
             name: "DiscoveryServiceTests",
             dependencies: ["DiscoveryService", "Discovery", "IO", "Protobuf", "TestSupport"]
         ),
+        .testTarget(name: "AgentServiceTests", dependencies: ["AgentService", "AgentProtocol"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),

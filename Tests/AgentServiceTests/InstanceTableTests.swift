@@ -1,0 +1,130 @@
+import AgentProtocol
+import AgentService
+import Testing
+
+/// The agent's instance bookkeeping, without sockets: full lists in, Akri's events out.
+@Suite("instance table")
+struct InstanceTableTests {
+    static func device(_ id: String, _ properties: [String: String] = [:]) -> DiscoverResponse.Device {
+        DiscoverResponse.Device(id: id, properties: properties)
+    }
+
+    static func summary(_ events: [InstanceEvent]) -> [String] {
+        events.map { "\($0.kind) \($0.instance?.name ?? "") \($0.instance?.device.id ?? "")" }
+    }
+
+    @Test("each full list is diffed against the last: added, updated, removed, with Akri's names")
+    func diffs() {
+        var table = InstanceTable(node: "node-a")
+        let first = table.update(
+            configuration: "c",
+            endpoint: "/h.sock",
+            shared: true,
+            devices: [Self.device("my_shared_device", ["A": "1"]), Self.device("b")]
+        )
+        let b = InstanceName.make(configuration: "c", deviceID: "b", shared: true)
+        #expect(Self.summary(first) == ["added \(b) b", "added c-4294ea my_shared_device"])
+        #expect(first[1].instance?.nodes == ["node-a"])
+        #expect(first[1].instance?.shared == true)
+
+        #expect(
+            table.update(
+                configuration: "c",
+                endpoint: "/h.sock",
+                shared: true,
+                devices: [Self.device("my_shared_device", ["A": "1"]), Self.device("b")]
+            ).isEmpty,
+            "the same list changes nothing"
+        )
+
+        let second = table.update(
+            configuration: "c",
+            endpoint: "/h.sock",
+            shared: true,
+            devices: [Self.device("my_shared_device", ["A": "2"])]
+        )
+        #expect(Self.summary(second) == ["updated c-4294ea my_shared_device", "removed \(b) b"])
+        #expect(second[0].instance?.device.properties == ["A": "2"])
+        #expect(table.count == 1)
+    }
+
+    @Test("unshared devices are named with the node; configurations are kept apart")
+    func namesAndConfigurations() {
+        var table = InstanceTable(node: "node-a")
+        let local = table.update(configuration: "x", endpoint: "/h.sock", shared: false, devices: [Self.device("d")])
+        #expect(
+            local.first?.instance?.name
+                == InstanceName.make(configuration: "x", deviceID: "d", shared: false, node: "node-a")
+        )
+        #expect(local.first?.instance?.name != InstanceName.make(configuration: "x", deviceID: "d", shared: true))
+        _ = table.update(configuration: "y", endpoint: "/h.sock", shared: true, devices: [Self.device("d")])
+        #expect(table.snapshot().map(\.configuration) == ["x", "y"])
+        #expect(table.snapshot(configuration: "y").count == 1)
+        #expect(
+            table.update(configuration: "x", endpoint: "/h.sock", shared: false, devices: []).map(\.kind) == [.removed]
+        )
+        #expect(table.snapshot().map(\.configuration) == ["y"])
+    }
+
+    @Test("two endpoints reporting one device make one instance, which stays until neither reports it")
+    func endpointsMerge() {
+        var table = InstanceTable(node: "n")
+        #expect(
+            table.update(
+                configuration: "c",
+                endpoint: "/a.sock",
+                shared: true,
+                devices: [Self.device("d", ["FROM": "a"])]
+            ).map(\.kind) == [.added]
+        )
+        #expect(
+            table.update(
+                configuration: "c",
+                endpoint: "/b.sock",
+                shared: true,
+                devices: [Self.device("d", ["FROM": "b"])]
+            ).isEmpty,
+            "the first endpoint (by name) gives the properties"
+        )
+        let gone = table.remove(configuration: "c", endpoint: "/a.sock")
+        #expect(gone.map(\.kind) == [.updated], "b's properties now")
+        #expect(gone.first?.instance?.device.properties == ["FROM": "b"])
+        #expect(table.remove(configuration: "c", endpoint: "/b.sock").map(\.kind) == [.removed])
+        #expect(table.remove(configuration: "c", endpoint: "/b.sock").isEmpty)
+        #expect(table.count == 0)
+    }
+
+    @Test("a watcher that fell behind is sent the difference between what it saw and what is")
+    func coalescing() {
+        var table = InstanceTable(node: "n")
+        _ = table.update(
+            configuration: "c",
+            endpoint: "/a.sock",
+            shared: true,
+            devices: [Self.device("keep"), Self.device("change", ["V": "1"]), Self.device("go")]
+        )
+        let seen = table.byName()
+        for round in 0..<5 {
+            _ = table.update(
+                configuration: "c",
+                endpoint: "/a.sock",
+                shared: true,
+                devices: [Self.device("flap\(round)")]
+            )
+        }
+        _ = table.update(
+            configuration: "c",
+            endpoint: "/a.sock",
+            shared: true,
+            devices: [Self.device("keep"), Self.device("change", ["V": "2"]), Self.device("new")]
+        )
+        let name = { (id: String) in InstanceName.make(configuration: "c", deviceID: id, shared: true) }
+        let events = InstanceTable.changes(from: seen, to: table.byName())
+        #expect(
+            Set(Self.summary(events)) == [
+                "updated \(name("change")) change", "added \(name("new")) new", "removed \(name("go")) go",
+            ]
+        )
+        #expect(InstanceTable.changes(from: table.byName(), to: table.byName()).isEmpty)
+    }
+}
