@@ -67,7 +67,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",
-            dependencies: ["MQTTCodec", "MQTTClient", "Discovery", "IO", "ArgumentParsing", "CShims"],
+            dependencies: [
+                "MQTTCodec", "MQTTClient", "Discovery", "IO", "ArgumentParsing", "CShims", "AgentProtocol",
+                "AgentService",
+            ],
             path: "Sources/Benchmarks"
         ),
         .executableTarget(

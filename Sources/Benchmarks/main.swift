@@ -11,6 +11,7 @@ import ArgumentParsing
 
 let benchmarks: [(name: String, spec: CommandSpec)] = [
     ("codec", CodecBenchmark.spec), ("engine", EngineBenchmark.spec), ("drain", DrainBenchmark.spec),
+    ("latency", LatencyBenchmark.spec),
 ]
 let root = CommandSpec(
     name: "mqtt-discovery-bench",
@@ -35,6 +36,7 @@ do {
         switch command {
         case "codec": try CodecBenchmark.run(parsed)
         case "engine": try EngineBenchmark.run(parsed)
+        case "latency": try await LatencyBenchmark.run(parsed)
         default: try await DrainBenchmark.run(parsed)
         }
     }

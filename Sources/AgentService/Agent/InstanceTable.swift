@@ -77,22 +77,25 @@ public struct InstanceTable: Sendable {
 
     private mutating func merge(_ configuration: String) -> [InstanceEvent] {
         let shared = sharedness[configuration] ?? true
+        let sources = lists[configuration] ?? [:]
         var merged: [String: DiscoverResponse.Device] = [:]
-        for endpoint in (lists[configuration] ?? [:]).keys.sorted() {
-            for device in lists[configuration]![endpoint]! where merged[device.id] == nil {
+        // Lists are full lists, so this is linear in the devices on every change: keep it to
+        // hashing (no sorting of whole lists; only the events are put in order).
+        for endpoint in sources.keys.sorted() {
+            for device in sources[endpoint]! where merged[device.id] == nil {
                 merged[device.id] = device
             }
         }
         let before = instances[configuration] ?? [:]
-        var after: [String: Instance] = [:]
-        var events: [InstanceEvent] = []
-        for (id, device) in merged.sorted(by: { $0.key < $1.key }) {
+        var after = before
+        var events: [(id: String, event: InstanceEvent)] = []
+        for (id, device) in merged {
             if var existing = before[id] {
                 if existing.device != device {
                     existing.device = device
-                    events.append(InstanceEvent(.updated, existing))
+                    events.append((id, InstanceEvent(.updated, existing)))
+                    after[id] = existing
                 }
-                after[id] = existing
             } else {
                 let instance = Instance(
                     name: InstanceName.make(configuration: configuration, deviceID: id, shared: shared, node: node),
@@ -101,14 +104,19 @@ public struct InstanceTable: Sendable {
                     shared: shared,
                     nodes: [node]
                 )
-                events.append(InstanceEvent(.added, instance))
+                events.append((id, InstanceEvent(.added, instance)))
                 after[id] = instance
             }
         }
-        for (id, instance) in before.sorted(by: { $0.key < $1.key }) where after[id] == nil {
-            events.append(InstanceEvent(.removed, instance))
+        if before.count + events.count(where: { $0.event.kind == .added }) != merged.count {
+            for (id, instance) in before where merged[id] == nil {
+                events.append((id, InstanceEvent(.removed, instance)))
+                after[id] = nil
+            }
         }
         instances[configuration] = after.isEmpty ? nil : after
-        return events
+        // Added and updated first, then removed, each by device id.
+        return events.sorted { ($0.event.kind == .removed ? 1 : 0, $0.id) < ($1.event.kind == .removed ? 1 : 0, $1.id) }
+            .map(\.event)
     }
 }
