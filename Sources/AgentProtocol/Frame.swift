@@ -76,7 +76,22 @@ public enum Frame: Hashable, Sendable {
 
     /// The frame as it goes on the wire: a 4-byte big-endian length, then the serialized frame.
     public var framed: [UInt8] {
-        let body = serialized
+        Self.framed(serialized)
+    }
+
+    /// A `devices` frame, on the wire, from devices already serialized (each a `v0.Device`, as
+    /// ``ProtobufMessage/serialized`` gives it): the same bytes as `Frame.devices(…).framed`,
+    /// without encoding again the devices that did not change. A handler sends the full list on
+    /// every change (Akri semantics), so this keeps a change's cost to copying bytes.
+    public static func framedDevices<Devices: Sequence<[UInt8]>>(_ devices: Devices) -> [UInt8] {
+        var writer = ProtobufWriter()
+        writer.message(4) { response in
+            for device in devices { response.bytes(1, device) }
+        }
+        return framed(writer.bytes)
+    }
+
+    private static func framed(_ body: [UInt8]) -> [UInt8] {
         let length = UInt32(truncatingIfNeeded: body.count)
         var bytes: [UInt8] = [
             UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),

@@ -38,8 +38,13 @@ public final class FrameConnection: ConnectionDelegate, @unchecked Sendable {
 
     /// Sends a frame.
     public func send(_ frame: Frame) {
+        sendFramed(frame.framed)
+    }
+
+    /// Sends a frame already on its wire form (see ``Frame/framedDevices(_:)``).
+    public func sendFramed(_ bytes: [UInt8]) {
         guard !closed else { return }
-        connection.write(frame.framed)
+        connection.write(bytes)
         connection.flush()
     }
 

@@ -28,6 +28,18 @@ struct FrameTests {
         .event(InstanceEvent(.synced, nil)),
     ]
 
+    @Test("a devices frame from devices already serialized is byte for byte the frame encoded whole")
+    func framedDevices() throws {
+        let devices = [
+            DiscoverResponse.Device(id: "a", properties: ["MQTT_TOPIC": "x/a", "Z": ""]),
+            DiscoverResponse.Device(id: "b/c"),
+            DiscoverResponse.Device(id: ""),
+        ]
+        let frame = Frame.devices(DiscoverResponse(devices: devices))
+        #expect(Frame.framedDevices(devices.map(\.serialized)) == frame.framed)
+        #expect(Frame.framedDevices([]) == Frame.devices(DiscoverResponse(devices: [])).framed)
+    }
+
     @Test("every kind of frame round-trips through its bytes", arguments: frames)
     func roundTrip(_ frame: Frame) throws {
         #expect(try Frame(serialized: frame.serialized[...]) == frame)

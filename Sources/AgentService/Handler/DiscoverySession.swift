@@ -16,6 +16,9 @@ final class DiscoverySession: @unchecked Sendable {
     private let identity: String
     private let onEnd: (DiscoverySession) -> Void
     private var discoverer: Discoverer?
+    /// Every present device, serialized as a `v0.Device`, by id: a change re-encodes only the
+    /// devices it touched.
+    private var encoded: [String: [UInt8]] = [:]
     /// A list is owed to the agent (a change happened since the last one was sent).
     private var owed = false
     private var sendScheduled = false
@@ -73,11 +76,12 @@ final class DiscoverySession: @unchecked Sendable {
                 eventLoop: pool.eventLoop,
                 pool: pool,
                 logger: logger
-            ) { [weak self] _ in
-                self?.changed()
+            ) { [weak self] changes in
+                self?.changed(changes)
             }
             self.discoverer = discoverer
             discoverer.start()
+            for device in discoverer.currentDevices { encoded[device.id] = Self.serialize(device) }
             owed = true
             sendIfOwed()
         } catch {
@@ -85,7 +89,17 @@ final class DiscoverySession: @unchecked Sendable {
         }
     }
 
-    private func changed() {
+    private static func serialize(_ device: Device) -> [UInt8] {
+        DiscoverResponse.Device(id: device.id, properties: device.properties).serialized
+    }
+
+    private func changed(_ changes: [DeviceChange]) {
+        for change in changes {
+            switch change {
+            case .added(let device), .updated(let device): encoded[device.id] = Self.serialize(device)
+            case .removed(let device): encoded[device.id] = nil
+            }
+        }
         owed = true
         guard !sendScheduled else { return }
         // Changes of one batch of reads leave as one list.
@@ -97,12 +111,9 @@ final class DiscoverySession: @unchecked Sendable {
     }
 
     private func sendIfOwed() {
-        guard owed, let discoverer, channel.isOpen, channel.bufferedOutboundBytes < backlogLimit else { return }
+        guard owed, discoverer != nil, channel.isOpen, channel.bufferedOutboundBytes < backlogLimit else { return }
         owed = false
-        let devices = discoverer.currentDevices.map { device in
-            DiscoverResponse.Device(id: device.id, properties: device.properties)
-        }
-        channel.send(.devices(DiscoverResponse(devices: devices)))
+        channel.sendFramed(Frame.framedDevices(encoded.keys.sorted().lazy.map { self.encoded[$0]! }))
     }
 
     /// Ends the stream: closes the connection and stops discovering.
