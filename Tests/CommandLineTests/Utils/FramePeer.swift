@@ -88,78 +88,12 @@ final class FramePeer: Sendable {
     }
 }
 
-/// A stand-in for the agent's registration socket: accepts handlers, answers `register` with
-/// `registered`, and remembers every request.
-final class FakeRegistrationServer: Sendable {
-    let loop: EventLoop
-    private let listener: Mutex<Listener?> = Mutex(nil)
-    /// Connections accepted but not yet registered; shared with the accept callback.
-    private let accepted = Accepted()
-
-    private final class Accepted: Sendable {
-        let peers: Mutex<[FramePeer]> = Mutex([])
-    }
-
-    init(path: String, loop: EventLoop) async throws {
-        self.loop = loop
-        let accepted = accepted
-        let made: Result<Listener, IOError> = await withCheckedContinuation { continuation in
-            loop.execute {
-                continuation.resume(
-                    returning: Result { () throws(IOError) in
-                        try Listener.listen(on: .unix(path), loop: loop) { connection in
-                            Task {
-                                let peer = await FramePeer.accepted(connection, loop: loop)
-                                accepted.peers.withLock { $0.append(peer) }
-                            }
-                        }
-                    }
-                )
-            }
-        }
-        listener.withLock { $0 = try? made.get() }
-        _ = try made.get()
-    }
-
-    /// Waits for a handler to connect and register; answers `registered`.
-    func nextRegistration(timeout: Duration = .seconds(15)) async throws -> RegisterDiscoveryHandlerRequest {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if let peer = accepted.peers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                guard case .register(let request)? = try await peer.next(timeout: deadline - clock.now) else {
-                    throw TestSupportError("a handler connected without registering")
-                }
-                peer.send(.registered)
-                connected.withLock { $0.append(peer) }
-                return request
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestSupportError("no handler registered within \(timeout)")
-    }
-
-    private let connected: Mutex<[FramePeer]> = Mutex([])
-
-    /// Goes away as a restarting agent does: stops listening and drops every connection.
-    func shutdown() async {
-        let listener = listener.withLock { $0 }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            loop.execute {
-                listener?.close()
-                done.resume()
-            }
-        }
-        for peer in connected.withLock({ $0 }) { peer.close() }
-    }
-}
-
-/// A stand-in for a discovery handler's socket: the agent dials it for Discover streams; each
-/// accepted stream is a ``FramePeer`` the test answers.
-final class FakeHandlerEndpoint: Sendable {
+/// A Unix socket listener whose every connection becomes a ``FramePeer`` for a test to take.
+final class PeerListener: Sendable {
     let loop: EventLoop
     let path: String
     private let listener: Mutex<Listener?> = Mutex(nil)
+    /// Connections accepted and not taken yet; shared with the accept callback.
     private let accepted = Accepted()
 
     private final class Accepted: Sendable {
@@ -188,24 +122,21 @@ final class FakeHandlerEndpoint: Sendable {
         _ = try made.get()
     }
 
-    /// Waits for the agent to open a stream and send `discover`; returns the stream and request.
-    func nextStream(timeout: Duration = .seconds(15)) async throws -> (FramePeer, DiscoverRequest) {
+    /// The next connection and its first frame.
+    func next(timeout: Duration) async throws -> (FramePeer, Frame?) {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
             if let peer = accepted.peers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                guard case .discover(let request)? = try await peer.next(timeout: deadline - clock.now) else {
-                    throw TestSupportError("the agent connected without sending discover")
-                }
-                return (peer, request)
+                return (peer, try await peer.next(timeout: deadline - clock.now))
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestSupportError("the agent opened no Discover stream within \(timeout)")
+        throw TestSupportError("nobody connected to \(path) within \(timeout)")
     }
 
     /// Stops listening (the socket file goes).
-    func shutdown() async {
+    func close() async {
         let listener = listener.withLock { $0 }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             loop.execute {
@@ -213,6 +144,60 @@ final class FakeHandlerEndpoint: Sendable {
                 done.resume()
             }
         }
+    }
+}
+
+/// A stand-in for the agent's registration socket: accepts handlers, answers `register` with
+/// `registered`, and remembers every request.
+final class FakeRegistrationServer: Sendable {
+    private let listener: PeerListener
+    private let connected: Mutex<[FramePeer]> = Mutex([])
+
+    init(path: String, loop: EventLoop) async throws {
+        listener = try await PeerListener(path: path, loop: loop)
+    }
+
+    /// Waits for a handler to connect and register; answers `registered`.
+    func nextRegistration(timeout: Duration = .seconds(15)) async throws -> RegisterDiscoveryHandlerRequest {
+        let (peer, frame) = try await listener.next(timeout: timeout)
+        guard case .register(let request)? = frame else {
+            throw TestSupportError("a handler connected without registering")
+        }
+        peer.send(.registered)
+        connected.withLock { $0.append(peer) }
+        return request
+    }
+
+    /// Goes away as a restarting agent does: stops listening and drops every connection.
+    func shutdown() async {
+        await listener.close()
+        for peer in connected.withLock({ $0 }) { peer.close() }
+    }
+}
+
+/// A stand-in for a discovery handler's socket: the agent dials it for Discover streams; each
+/// accepted stream is a ``FramePeer`` the test answers.
+final class FakeHandlerEndpoint: Sendable {
+    private let listener: PeerListener
+    /// The socket's path.
+    var path: String { listener.path }
+
+    init(path: String, loop: EventLoop) async throws {
+        listener = try await PeerListener(path: path, loop: loop)
+    }
+
+    /// Waits for the agent to open a stream and send `discover`; returns the stream and request.
+    func nextStream(timeout: Duration = .seconds(15)) async throws -> (FramePeer, DiscoverRequest) {
+        let (peer, frame) = try await listener.next(timeout: timeout)
+        guard case .discover(let request)? = frame else {
+            throw TestSupportError("the agent connected without sending discover")
+        }
+        return (peer, request)
+    }
+
+    /// Stops listening (the socket file goes).
+    func shutdown() async {
+        await listener.close()
     }
 }
 
