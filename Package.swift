@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "MQTTCodec"),
         .target(name: "Protobuf"),
         .target(name: "JSON"),
+        // HTTP/1.1 messages, for the monitor's server and its InfluxDB client.
+        .target(name: "HTTP"),
         // The local socket protocol: Akri's discovery messages and ours, in length-prefixed frames.
         .target(name: "AgentProtocol", dependencies: ["Protobuf"]),
 
@@ -53,6 +55,14 @@ let package = Package(
             dependencies: ["AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "IO", "Logging"]
         ),
 
+        // MARK: - The monitoring broker: one device's data kept, served and forwarded
+        // Pure: the message store, numbers in payloads, metrics text, line protocol, queue records.
+        .target(name: "Monitor", dependencies: ["JSON", "Logging"]),
+        .target(
+            name: "MonitorService",
+            dependencies: ["Monitor", "HTTP", "MQTTClient", "MQTTCodec", "IO", "Logging"]
+        ),
+
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
@@ -62,7 +72,7 @@ let package = Package(
             name: "mqtt-discovery",
             dependencies: [
                 "MQTTCodec", "MQTTClient", "Discovery", "DiscoveryService", "AgentProtocol", "AgentService", "IO",
-                "Logging", "ArgumentParsing",
+                "Logging", "ArgumentParsing", "JSON", "HTTP", "Monitor", "MonitorService",
             ]
         ),
         .executableTarget(
@@ -85,6 +95,9 @@ let package = Package(
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "Protobuf", "TestSupport"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON"]),
+        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "Monitor", "IO", "TestSupport"]),
         .testTarget(
             name: "DiscoveryTests",
             dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "YAML", "Protobuf"]

@@ -18,6 +18,8 @@ public enum IOError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidAddress(String)
     /// A file could not be read.
     case file(path: String, reason: String)
+    /// A file operation other than reading failed, e.g. `operation` "write to" or "create".
+    case fileOperation(path: String, operation: String, reason: String)
 
     /// One line, e.g. `connecting to 127.0.0.1:1883 failed: Connection refused (errno 111)`.
     public var description: String {
@@ -31,6 +33,7 @@ public enum IOError: Error, Hashable, Sendable, CustomStringConvertible {
         case .connectionLost(let errno): "the connection broke: \(errno.message)"
         case .invalidAddress(let reason): "invalid address: \(reason)"
         case .file(let path, let reason): "cannot read \(path): \(reason)"
+        case .fileOperation(let path, let operation, let reason): "cannot \(operation) \(path): \(reason)"
         }
     }
 }

@@ -55,7 +55,7 @@ public enum MQTTClientError: Error, Hashable, Sendable, CustomStringConvertible 
         case .resolutionFailed, .connectTimedOut, .connectFailed, .invalidAddress, .system:
             .unreachable(error.description)
         case .closedByPeer, .connectionLost: .connectionLost(error.description)
-        case .file: .invalidConfiguration(error.description)
+        case .file, .fileOperation: .invalidConfiguration(error.description)
         }
     }
 }

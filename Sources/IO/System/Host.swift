@@ -13,6 +13,14 @@ public enum Host {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The wall-clock time in milliseconds since 1970 (UTC), for timestamps shown to people and
+    /// written to time-series databases; durations use the monotonic clock instead.
+    public static var wallClockMilliseconds: Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec / 1_000_000)
+    }
+
     /// The machine's systemd/D-Bus identity (`/etc/machine-id`), stable across reboots and
     /// distinct between machines and containers made from one image; nil where it does not exist.
     public static var machineID: String? {

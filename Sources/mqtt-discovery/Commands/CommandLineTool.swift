@@ -7,7 +7,8 @@ enum CommandLineTool {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [any Command.Type] = [
         RunCommand.self, DiscoverCommand.self, HandlerCommand.self, AgentCommand.self, WatchCommand.self,
-        CheckCommand.self, SimulateCommand.self, SubCommand.self, PubCommand.self, DecodeCommand.self,
+        MonitorCommand.self, CheckCommand.self, SimulateCommand.self, SubCommand.self, PubCommand.self,
+        DecodeCommand.self,
     ]
 
     static var spec: CommandSpec {

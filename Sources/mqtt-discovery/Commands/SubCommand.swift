@@ -1,5 +1,6 @@
 import ArgumentParsing
 import IO
+import JSON
 import Logging
 import MQTTClient
 import MQTTCodec

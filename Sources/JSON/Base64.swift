@@ -1,8 +1,9 @@
 /// Base64 (RFC 4648 §4, with padding), for binary payloads in JSON output.
-enum Base64 {
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+    /// `bytes` in base64 with padding.
+    public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var iterator = bytes.makeIterator()

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#endif
+
+/// An open regular file, for logs and queues kept on disk: appends, positioned reads and writes.
+///
+/// Writes go to the kernel straight away (no user-space buffering), so what a write returned for
+/// survives the process being killed; ``synchronize()`` also makes it survive a power loss.
+/// A file is used from one thread at a time.
+public final class File: @unchecked Sendable {
+    /// The path it was opened at.
+    public let path: String
+    private var descriptor: Int32
+
+    /// Opens `path` for reading and writing, creating it (mode 0600) when `create` is set.
+    public init(path: String, create: Bool = true) throws(IOError) {
+        self.path = path
+        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+        let descriptor = open(path, flags, 0o600)
+        guard descriptor >= 0 else {
+            throw .fileOperation(path: path, operation: "open", reason: Errno(errno, function: "open").message)
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        if descriptor >= 0 { Syscall.close(descriptor) }
+    }
+
+    /// The file's size in bytes.
+    public func size() throws(IOError) -> Int {
+        var information = stat()
+        guard fstat(descriptor, &information) == 0 else { throw failure("inspect", "fstat") }
+        return Int(information.st_size)
+    }
+
+    /// Writes all of `bytes` at the end of the file.
+    public func append(_ bytes: [UInt8]) throws(IOError) {
+        let end = lseek(descriptor, 0, SEEK_END)
+        guard end >= 0 else { throw failure("seek in", "lseek") }
+        try write(bytes, at: Int(end))
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    public func write(_ bytes: [UInt8], at offset: Int) throws(IOError) {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                pwrite(descriptor, buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure("write to", "pwrite")
+            }
+            written += count
+        }
+    }
+
+    /// Up to `count` bytes from `offset`; fewer at the end of the file.
+    public func read(at offset: Int, count: Int) throws(IOError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var total = 0
+        while total < count {
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + total, count - total, off_t(offset + total))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw failure("read", "pread")
+            }
+            if got == 0 { break }
+            total += got
+        }
+        bytes.removeLast(count - total)
+        return bytes
+    }
+
+    /// Cuts the file to `size` bytes.
+    public func truncate(to size: Int) throws(IOError) {
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw failure("truncate", "ftruncate") }
+    }
+
+    /// Waits until the file's data is on the storage device (`fdatasync`).
+    public func synchronize() throws(IOError) {
+        guard fdatasync(descriptor) == 0 else { throw failure("synchronize", "fdatasync") }
+    }
+
+    /// Closes the file; later calls fail.
+    public func close() {
+        if descriptor >= 0 { Syscall.close(descriptor) }
+        descriptor = -1
+    }
+
+    private func failure(_ operation: String, _ function: String) -> IOError {
+        .fileOperation(path: path, operation: operation, reason: Errno(errno, function: function).message)
+    }
+}
+
+extension FileSystem {
+    /// Creates `path` and any missing parents (mode 0700); fine if it exists.
+    public static func makeDirectories(_ path: String) throws(IOError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                throw .fileOperation(path: prefix, operation: "create", reason: Errno(errno, function: "mkdir").message)
+            }
+        }
+        guard isDirectory(path) else {
+            throw .fileOperation(path: path, operation: "use", reason: "not a directory")
+        }
+    }
+
+    /// The names in a directory, without `.` and `..`.
+    public static func contents(ofDirectory path: String) throws(IOError) -> [String] {
+        guard let directory = opendir(path) else {
+            throw .fileOperation(path: path, operation: "list", reason: Errno(errno, function: "opendir").message)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Removes a file; false when it was not there.
+    @discardableResult
+    public static func removeFile(_ path: String) -> Bool {
+        unlink(path) == 0
+    }
+}

@@ -1,0 +1,204 @@
+public import HTTP
+public import IO
+public import Logging
+
+/// A small, strict HTTP/1.1 server on the event loop: keep-alive and pipelining, bounded requests,
+/// timeouts for clients that never finish a request, and streamed responses (Server-Sent Events)
+/// that a slow client cannot let grow without bound.
+public final class HTTPServer: @unchecked Sendable {
+    /// What a handler makes of a request.
+    public enum Reply {
+        /// A whole response.
+        case response(HTTPResponse)
+        /// A response that streams: `head` is sent, then `start` gets the stream to write to.
+        case stream(head: [UInt8], start: (HTTPStream) -> Void)
+    }
+
+    /// The address listened on (with the port chosen, for port 0).
+    public var address: SocketAddress { listener.address }
+    private let listener: Listener
+    private var connections: [ObjectIdentifier: ServerConnection] = [:]
+    private let logger: Logger
+    /// Connections accepted at most at once; further ones are answered 503 and closed.
+    public let maximumConnections: Int
+
+    /// Listens on `address` and answers each request with `handler`, on `loop`. Call on `loop`.
+    public init(
+        address: SocketAddress,
+        loop: EventLoop,
+        logger: Logger,
+        maximumConnections: Int = 512,
+        handler: @escaping (HTTPRequest) -> Reply
+    ) throws(IOError) {
+        self.logger = logger
+        self.maximumConnections = maximumConnections
+        var accepted: ((Connection) -> Void)?
+        listener = try Listener.listen(on: address, loop: loop) { connection in accepted?(connection) }
+        accepted = { [unowned self] connection in
+            let server = ServerConnection(connection: connection, logger: logger, handler: handler) {
+                [unowned self] closed in
+                connections[ObjectIdentifier(closed)] = nil
+            }
+            let full = connections.count >= maximumConnections
+            connections[ObjectIdentifier(server)] = server
+            server.start()
+            if full { server.reject(HTTPResponse.text(.serviceUnavailable, "too many connections")) }
+        }
+    }
+
+    /// Connections open now.
+    public var connectionCount: Int { connections.count }
+
+    /// Stops listening and closes every connection.
+    public func close() {
+        listener.close()
+        for connection in connections.values { connection.close() }
+        connections = [:]
+    }
+}
+
+/// A streamed response in progress: the handler writes chunks of the body until either side
+/// closes.
+public final class HTTPStream: @unchecked Sendable {
+    fileprivate let connection: Connection
+    /// Bytes written to the stream but not yet taken by the client.
+    public var bufferedBytes: Int { connection.bufferedOutboundBytes }
+    /// Called once when the stream ends (client gone or ``close()``).
+    public var onClose: (() -> Void)?
+    /// Whether the stream is still open.
+    public var isOpen: Bool { connection.isOpen }
+
+    fileprivate init(connection: Connection) {
+        self.connection = connection
+    }
+
+    /// Sends bytes of the body.
+    public func write(_ bytes: [UInt8]) {
+        guard connection.isOpen else { return }
+        connection.write(bytes)
+        connection.flush()
+    }
+
+    /// Ends the stream and closes the connection.
+    public func close() {
+        connection.close()
+    }
+}
+
+/// One accepted connection: parses requests and writes replies in order.
+private final class ServerConnection: ConnectionDelegate, @unchecked Sendable {
+    private let connection: Connection
+    private let logger: Logger
+    private let handler: (HTTPRequest) -> HTTPServer.Reply
+    private let closed: (ServerConnection) -> Void
+    private var parser = HTTPRequestParser()
+    private var stream: HTTPStream?
+    private var timer: TimerID?
+    private var finished = false
+
+    /// A client that has not finished a request by then is answered 408 and closed.
+    static let requestTimeout: Duration = .seconds(30)
+    /// A kept-alive connection idle this long is closed.
+    static let idleTimeout: Duration = .seconds(75)
+    /// A client that pipelines requests without reading the answers is cut off past this.
+    static let maximumBuffered = 4 << 20
+
+    init(
+        connection: Connection,
+        logger: Logger,
+        handler: @escaping (HTTPRequest) -> HTTPServer.Reply,
+        closed: @escaping (ServerConnection) -> Void
+    ) {
+        self.connection = connection
+        self.logger = logger
+        self.handler = handler
+        self.closed = closed
+    }
+
+    func start() {
+        connection.delegate = self
+        arm(Self.idleTimeout, status: nil)
+    }
+
+    func reject(_ response: HTTPResponse) {
+        connection.write(response.encode(keepAlive: false))
+        connection.closeAfterFlush()
+    }
+
+    func close() {
+        connection.close()
+    }
+
+    private func arm(_ delay: Duration, status: HTTPStatus?) {
+        if let timer { connection.eventLoop.cancelTimer(timer) }
+        timer = connection.eventLoop.scheduleTimer(after: delay) { [weak self] in
+            guard let self, stream == nil else { return }
+            timer = nil
+            if let status {
+                reject(HTTPResponse.text(status, "the request was not completed in time"))
+            } else {
+                connection.close()
+            }
+        }
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: [UInt8]) {
+        guard stream == nil, !finished else { return }
+        parser.append(bytes)
+        while !finished {
+            let request: HTTPRequest?
+            do {
+                request = try parser.next()
+            } catch {
+                logger.debug("bad HTTP request", ["client": "\(connection.remoteAddress)", "error": "\(error)"])
+                finished = true
+                reject(HTTPResponse.text(error.status, error.message))
+                return
+            }
+            guard let request else { break }
+            answer(request)
+            if connection.bufferedOutboundBytes > Self.maximumBuffered {
+                logger.warning("closing an HTTP client that does not read its responses")
+                connection.close()
+                return
+            }
+        }
+        if !finished, stream == nil {
+            arm(
+                parser.bufferedByteCount > 0 ? Self.requestTimeout : Self.idleTimeout,
+                status: parser.bufferedByteCount > 0 ? .requestTimeout : nil
+            )
+        }
+    }
+
+    private func answer(_ request: HTTPRequest) {
+        let keepAlive = request.keepAlive
+        switch handler(request) {
+        case .response(let response):
+            connection.write(response.encode(keepAlive: keepAlive, includeBody: request.method != "HEAD"))
+            if !keepAlive {
+                finished = true
+                connection.closeAfterFlush()
+            }
+        case .stream(let head, let start):
+            finished = true
+            if let timer { connection.eventLoop.cancelTimer(timer) }
+            timer = nil
+            connection.write(head)
+            connection.flush()
+            let stream = HTTPStream(connection: connection)
+            self.stream = stream
+            start(stream)
+        }
+    }
+
+    func connectionDidDrain(_ connection: Connection) {}
+
+    func connectionDidClose(_ connection: Connection, error: IOError?) {
+        if let timer { connection.eventLoop.cancelTimer(timer) }
+        timer = nil
+        stream?.onClose?()
+        stream?.onClose = nil
+        closed(self)
+    }
+}

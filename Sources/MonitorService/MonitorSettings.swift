@@ -1,0 +1,78 @@
+import HTTP
+public import IO
+public import MQTTClient
+import MQTTCodec
+public import Monitor
+
+/// Everything one monitor needs: the device, the HTTP address, the bounds, and the optional
+/// outputs.
+public struct MonitorSettings: Sendable {
+    /// The device's broker: URL, client id (derived from the device), credentials, TLS.
+    public var client: ClientConfiguration
+    /// The device's id.
+    public var device: String
+    /// The topic filters to watch (the device's `MQTT_TOPIC`, and more if given).
+    public var topics: [String]
+    /// Where the HTTP server listens.
+    public var listen: SocketAddress
+    /// History and latest-value bounds.
+    public var limits: MessageStore.Limits
+    /// Forwarding to an upstream broker, if wanted.
+    public var upstream: Upstream?
+    /// Writing numbers to InfluxDB, if wanted.
+    public var influx: Influx?
+
+    /// The upstream broker and the disk queue in front of it.
+    public struct Upstream: Sendable {
+        /// The upstream broker's client configuration.
+        public var client: ClientConfiguration
+        /// Topic template, QoS, window.
+        public var forwarding: Forwarder.Settings
+        /// The queue's directory.
+        public var queueDirectory: String
+        /// The queue's bound in bytes.
+        public var queueMaximumBytes: Int
+
+        /// An upstream.
+        public init(
+            client: ClientConfiguration,
+            forwarding: Forwarder.Settings,
+            queueDirectory: String,
+            queueMaximumBytes: Int
+        ) {
+            self.client = client
+            self.forwarding = forwarding
+            self.queueDirectory = queueDirectory
+            self.queueMaximumBytes = queueMaximumBytes
+        }
+    }
+
+    /// The InfluxDB output.
+    public struct Influx: Sendable {
+        /// Endpoint and batching.
+        public var writer: InfluxWriter.Settings
+        /// The measurement name.
+        public var measurement: String
+
+        /// An InfluxDB output.
+        public init(writer: InfluxWriter.Settings, measurement: String) {
+            self.writer = writer
+            self.measurement = measurement
+        }
+    }
+
+    /// Settings without outputs.
+    public init(
+        client: ClientConfiguration,
+        device: String,
+        topics: [String],
+        listen: SocketAddress,
+        limits: MessageStore.Limits = .init()
+    ) {
+        self.client = client
+        self.device = device
+        self.topics = topics
+        self.listen = listen
+        self.limits = limits
+    }
+}
