@@ -97,7 +97,10 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON"]),
-        .testTarget(name: "MonitorServiceTests", dependencies: ["MonitorService", "Monitor", "IO", "TestSupport"]),
+        .testTarget(
+            name: "MonitorServiceTests",
+            dependencies: ["MonitorService", "Monitor", "IO", "Logging", "TestSupport"]
+        ),
         .testTarget(
             name: "DiscoveryTests",
             dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "YAML", "Protobuf"]
