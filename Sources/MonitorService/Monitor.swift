@@ -28,6 +28,9 @@ public final class Monitor: @unchecked Sendable {
     private var subscribed = false
     private var streams: [ObjectIdentifier: (stream: HTTPStream, topic: String?)] = [:]
     private var heartbeat: TimerID?
+    /// The last point's time: InfluxDB keeps one point per series and time, so two messages in
+    /// the same nanosecond must not share one.
+    private var lastPointTime: Int64 = 0
 
     /// The most a Server-Sent Events client may fall behind before it is disconnected.
     static let maximumStreamBacklog = 1 << 20
@@ -103,7 +106,8 @@ public final class Monitor: @unchecked Sendable {
     // MARK: - The device's messages
 
     private func received(_ message: Message) -> Bool {
-        let now = Host.wallClockMilliseconds
+        let nanoseconds = Host.wallClockNanoseconds
+        let now = nanoseconds / 1_000_000
         let payload = Array(message.payload)
         if let forwarder {
             let record = QueueRecord(
@@ -135,15 +139,16 @@ public final class Monitor: @unchecked Sendable {
         )
         store.add(stored)
         if !streams.isEmpty { broadcast(stored) }
-        if let influx, let measurement = settings.influx?.measurement,
-            let line = LineProtocol.line(
+        if let influx, let measurement = settings.influx?.measurement {
+            lastPointTime = max(nanoseconds, lastPointTime + 1)
+            if let line = LineProtocol.line(
                 measurement: measurement,
                 tags: [("device", settings.device), ("topic", message.topic)],
                 fields: NumericFields.extract(message.payload),
-                timestampNanoseconds: now * 1_000_000
-            )
-        {
-            influx.add(line)
+                timestampNanoseconds: lastPointTime
+            ) {
+                influx.add(line)
+            }
         }
         return true
     }

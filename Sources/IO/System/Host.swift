@@ -16,9 +16,14 @@ public enum Host {
     /// The wall-clock time in milliseconds since 1970 (UTC), for timestamps shown to people and
     /// written to time-series databases; durations use the monotonic clock instead.
     public static var wallClockMilliseconds: Int64 {
+        wallClockNanoseconds / 1_000_000
+    }
+
+    /// The wall-clock time in nanoseconds since 1970 (UTC).
+    public static var wallClockNanoseconds: Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec / 1_000_000)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// The machine's systemd/D-Bus identity (`/etc/machine-id`), stable across reboots and

@@ -1,0 +1,305 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `mqtt-discovery monitor` as Akri runs it, against real processes: mosquitto for the device,
+/// a second mosquitto upstream, InfluxDB, and curl for the HTTP endpoints.
+@Suite("monitor command")
+struct MonitorCommandTests {
+    /// A running monitor and its HTTP base URL.
+    struct RunningMonitor {
+        let process: ExternalProcess
+        let base: String
+    }
+
+    static func startMonitor(
+        _ broker: Mosquitto,
+        topic: String = "plant/press7/#",
+        port: UInt16? = nil,
+        extra: [String] = []
+    ) async throws -> RunningMonitor {
+        let port = try port ?? Machine.freePort()
+        let process = try ExternalProcess(
+            Binary.path,
+            ["monitor", "--listen", "127.0.0.1:\(port)", "--log-level", "debug"] + extra,
+            environment: [
+                "MQTT_BROKER_URI": broker.url, "MQTT_TOPIC": topic, "MQTT_DEVICE_ID": "press7",
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            ],
+            separateStandardError: true
+        )
+        let base = "http://127.0.0.1:\(port)"
+        try await Curl.waitFor("\(base)/readyz") { $0.status == 200 }
+        return RunningMonitor(process: process, base: base)
+    }
+
+    static func publish(_ broker: Mosquitto, topic: String, lines: [String], qos: Int = 1) throws {
+        let result = try Binary.run(
+            ["pub", "--url", broker.url, "-t", topic, "-q", "\(qos)", "-l"],
+            input: lines.joined(separator: "\n") + "\n"
+        )
+        #expect(result.status == 0, "\(result.standardError)")
+    }
+
+    static func payloads(_ json: String) throws -> [String] {
+        let array = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        return array.compactMap { $0["payload"] as? String }
+    }
+
+    @Test("configuration from Akri's environment, with a properties prefix; bad options exit 64")
+    func environment() async throws {
+        let help = try Binary.run(["monitor", "--help"])
+        #expect(help.status == 0)
+        for variable in [
+            "MONITOR_LISTEN", "MONITOR_UPSTREAM", "MONITOR_QUEUE_DIR", "MONITOR_INFLUXDB", "MQTT_PASSWORD_FILE",
+        ] {
+            #expect(help.standardOutput.contains(variable), "--help lists \(variable)")
+        }
+        let missing = try Binary.run(["monitor"], environment: [:])
+        #expect(missing.status == 64)
+        #expect(missing.standardError.contains("no broker: set --url or MQTT_BROKER_URI"))
+        let badListen = try Binary.run(
+            ["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a", "--listen", "nowhere"],
+            environment: [:]
+        )
+        #expect(badListen.status == 64)
+        #expect(badListen.standardError.contains("--listen 'nowhere' must be IP:PORT"))
+        let badTopic = try Binary.run(["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a/#/b"], environment: [:])
+        #expect(badTopic.status == 64)
+
+        let broker = try await Mosquitto()
+        let port = try Machine.freePort()
+        let process = try ExternalProcess(
+            Binary.path,
+            ["monitor", "--listen", "127.0.0.1:\(port)"],
+            environment: [
+                "LINE_MQTT_BROKER_URI": broker.url, "LINE_MQTT_TOPIC": "line/+/temp", "LINE_MQTT_DEVICE_ID": "line-dev",
+            ],
+            separateStandardError: true
+        )
+        defer { process.stop() }
+        let base = "http://127.0.0.1:\(port)"
+        try await Curl.waitFor("\(base)/readyz") { $0.status == 200 }
+        try Self.publish(broker, topic: "line/4/temp", lines: ["19.5"])
+        let latest = try await Curl.waitFor("\(base)/latest") { $0.body.contains("19.5") }
+        #expect(latest.body.contains(#""topic":"line/4/temp""#))
+        #expect(try Curl.request("\(base)/").body.contains("line-dev"))
+    }
+
+    @Test("HTTP: latest, history, metrics, events, health; bad, oversized and unknown requests")
+    func http() async throws {
+        let broker = try await Mosquitto()
+        let monitor = try await Self.startMonitor(broker)
+        defer { monitor.process.stop() }
+        let base = monitor.base
+        #expect(try Curl.request("\(base)/healthz").status == 200)
+
+        // An event stream open before the messages arrive.
+        let events = try ExternalProcess(Machine.which("curl")!, ["-s", "-N", "--max-time", "20", "\(base)/events"])
+        defer { events.stop() }
+        try await Curl.waitFor("\(base)/metrics") { $0.body.contains("mqtt_monitor_event_stream_clients 1") }
+
+        try Self.publish(broker, topic: "plant/press7/temp", lines: ["20.5", "21", "21.5"])
+        try Self.publish(broker, topic: "plant/press7/state", lines: [#"{"rpm": 1200, "ok": true, "load": 0.75}"#])
+        try Self.publish(broker, topic: "plant/other/temp", lines: ["99"])
+
+        let latest = try await Curl.waitFor("\(base)/latest") { $0.body.contains("rpm") }
+        #expect(try Self.payloads(latest.body) == [#"{"rpm": 1200, "ok": true, "load": 0.75}"#, "21.5"])
+        let one = try Curl.request("\(base)/latest?topic=plant%2Fpress7%2Ftemp")
+        #expect(one.status == 200 && one.body.contains(#""payload":"21.5""#) && one.body.contains(#""received":"20"#))
+        #expect(try Curl.request("\(base)/latest?topic=none").status == 404)
+
+        let history = try Curl.request("\(base)/history?topic=plant/press7/temp&limit=2")
+        #expect(try Self.payloads(history.body) == ["21", "21.5"])
+        #expect(try Self.payloads(Curl.request("\(base)/history").body).count == 4)
+        let badLimit = try Curl.request("\(base)/history?limit=-3")
+        #expect(badLimit.status == 400 && badLimit.body.contains("limit must be a positive whole number"))
+
+        let metrics = try Curl.request("\(base)/metrics")
+        #expect(metrics.status == 200)
+        for line in [
+            "mqtt_monitor_messages_received_total 4",
+            #"mqtt_monitor_value{topic="plant/press7/temp",field="value"} 21.5"#,
+            #"mqtt_monitor_value{topic="plant/press7/state",field="rpm"} 1200"#,
+            #"mqtt_monitor_value{topic="plant/press7/state",field="load"} 0.75"#,
+            #"mqtt_monitor_connected{broker="\#(broker.url)"} 1"#,
+            #"mqtt_monitor_topic_last_seen_timestamp_seconds{topic="plant/press7/temp"} "#,
+        ] {
+            #expect(metrics.body.contains(line), "metrics have \(line)")
+        }
+        #expect(!metrics.body.contains("field=\"ok\""))
+
+        // The event stream saw each message as an SSE event.
+        try await events.waitForLog(containing: "data: {\"topic\":\"plant/press7/state\"")
+        #expect(
+            events.log.contains("id: 1\nevent: message\ndata: {\"topic\":\"plant/press7/temp\",\"payload\":\"20.5\"")
+        )
+
+        #expect(try Curl.request("\(base)/nothing").status == 404)
+        let post = try Curl.request("\(base)/latest", ["-X", "POST", "-d", "x"])
+        #expect(post.status == 405)
+        let big = try Curl.request("\(base)/latest", ["-H", "X-Big: " + String(repeating: "b", count: 20_000)])
+        #expect(big.status == 413)
+        let hostless = try Curl.request("\(base)/latest", ["-H", "Host:"])
+        #expect(hostless.status == 400 && hostless.body.contains("without a Host header"))
+        let body = try Curl.request(
+            "\(base)/latest",
+            ["-X", "GET", "--data-binary", String(repeating: "x", count: 70_000)]
+        )
+        #expect(body.status == 413)
+        let version = try Curl.request("\(base)/latest", ["--http1.0"])
+        #expect(version.status == 200)
+        // Still serving after all that.
+        #expect(try Curl.request("\(base)/readyz").status == 200)
+    }
+
+    @Test("a stuck event-stream client is cut off and never holds up the MQTT side")
+    func stuckClient() async throws {
+        let broker = try await Mosquitto()
+        let monitor = try await Self.startMonitor(broker)
+        defer { monitor.process.stop() }
+        // curl reading one byte a second is, for the monitor, a client that does not read.
+        let slow = try ExternalProcess(
+            Machine.which("curl")!,
+            ["-s", "-N", "--limit-rate", "1", "--max-time", "60", "\(monitor.base)/events"]
+        )
+        defer { slow.stop() }
+        try await Curl.waitFor("\(monitor.base)/metrics") { $0.body.contains("mqtt_monitor_event_stream_clients 1") }
+        let payload = String(repeating: "p", count: 4_000)
+        try Self.publish(broker, topic: "plant/press7/bulk", lines: Array(repeating: payload, count: 2_000))
+        try await Curl.waitFor("\(monitor.base)/metrics", timeout: .seconds(30)) {
+            $0.body.contains("mqtt_monitor_messages_received_total 2000")
+                && $0.body.contains("mqtt_monitor_event_stream_clients 0")
+        }
+        #expect(monitor.process.errorLog.contains("disconnecting an event-stream client that fell behind"))
+    }
+
+    @Test("messages published while the monitor restarts are there afterwards")
+    func restart() async throws {
+        let broker = try await Mosquitto()
+        let port = try Machine.freePort()
+        var monitor = try await Self.startMonitor(broker, port: port)
+        try Self.publish(broker, topic: "plant/press7/seq", lines: ["before"])
+        try await Curl.waitFor("\(monitor.base)/latest") { $0.body.contains("before") }
+        monitor.process.stop()
+        #expect(await monitor.process.waitForExit(timeout: .seconds(10)) == 0)
+
+        let missed = (1...25).map { "missed-\($0)" }
+        try Self.publish(broker, topic: "plant/press7/seq", lines: missed)
+        monitor = try await Self.startMonitor(broker, port: port)
+        defer { monitor.process.stop() }
+        let history = try await Curl.waitFor("\(monitor.base)/history?limit=100") {
+            (try? Self.payloads($0.body).count) == 25
+        }
+        #expect(try Self.payloads(history.body) == missed)
+        #expect(monitor.process.errorLog.contains("session resumed"))
+    }
+
+    @Test("upstream down then back: everything forwarded in order; kill -9 mid-outage loses nothing")
+    func upstreamOutage() async throws {
+        let device = try await Mosquitto()
+        let upstream = try await Mosquitto()
+        let queue = try TemporaryDirectory(prefix: "queue")
+        let port = try Machine.freePort()
+        let options = [
+            "--upstream", upstream.url, "--upstream-topic", "edge/{device}/{topic}", "--queue-dir", queue.path,
+        ]
+        // A persistent subscriber upstream: it reconnects by itself, and its session (kept in the
+        // upstream's persistence file) holds what arrives while it is away.
+        let subscriber = try Binary.start([
+            "sub", "--url", upstream.url, "-t", "edge/#", "-q", "1", "--no-clean", "-i", "edge-reader",
+            "--output", "json",
+        ])
+        defer { subscriber.stop() }
+        try await upstream.waitForLog(containing: "edge-reader")
+
+        var monitor = try await Self.startMonitor(device, port: port, extra: options)
+        try Self.publish(device, topic: "plant/press7/seq", lines: ["live-0"])
+        try await subscriber.waitForLog(containing: "live-0")
+
+        // Phase 1: the upstream goes away; messages wait on disk; it comes back.
+        upstream.stop()
+        let first = (1...40).map { "outage-\($0)" }
+        try Self.publish(device, topic: "plant/press7/seq", lines: first)
+        try await Curl.waitFor("\(monitor.base)/metrics") {
+            $0.body.contains("mqtt_monitor_messages_received_total 41")
+                && $0.body.contains("mqtt_monitor_upstream_connected{broker=\"\(upstream.url)\"} 0")
+        }
+        let queued = try Curl.request("\(monitor.base)/metrics").body
+        #expect(!queued.contains("mqtt_monitor_upstream_queue_bytes 0\n"))
+        try await upstream.start()
+        try await subscriber.waitForLog(containing: "outage-40", timeout: .seconds(30))
+
+        // Phase 2: the upstream goes away again, and the monitor is killed with messages queued.
+        upstream.stop()
+        let second = (1...30).map { "killed-\($0)" }
+        try Self.publish(device, topic: "plant/press7/seq", lines: second)
+        try await Curl.waitFor("\(monitor.base)/metrics") {
+            $0.body.contains("mqtt_monitor_messages_received_total 71")
+        }
+        monitor.process.stop(signal: 9)
+        _ = await monitor.process.waitForExit(timeout: .seconds(10))
+        try await upstream.start()
+        monitor = try await Self.startMonitor(device, port: port, extra: options)
+        defer { monitor.process.stop() }
+        try await subscriber.waitForLog(containing: "killed-30", timeout: .seconds(30))
+
+        let received = subscriber.log.split(separator: "\n").compactMap { line -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
+            #expect(object["topic"] as? String == "edge/press7/plant/press7/seq")
+            return object["payload"] as? String
+        }
+        // At least once: a message in flight when the monitor was killed may come twice, but none
+        // is missing and the order holds.
+        var unique: [String] = []
+        for payload in received where unique.last != payload && !unique.contains(payload) { unique.append(payload) }
+        #expect(unique == ["live-0"] + first + second)
+        try await Curl.waitFor("\(monitor.base)/metrics") { $0.body.contains("mqtt_monitor_upstream_queue_bytes 0\n") }
+    }
+
+    @Test("numbers reach InfluxDB and can be queried afterwards")
+    func influx() async throws {
+        let broker = try await Mosquitto()
+        let influx = try await InfluxDB()
+        _ = try influx.query("CREATE DATABASE telemetry")
+        let monitor = try await Self.startMonitor(
+            broker,
+            extra: ["--influxdb", "\(influx.url)/write?db=telemetry", "--measurement", "press"]
+        )
+        defer { monitor.process.stop() }
+        try Self.publish(broker, topic: "plant/press7/temp", lines: ["20.5", "21.25"])
+        try Self.publish(
+            broker,
+            topic: "plant/press7/state",
+            lines: [#"{"rpm": 1200, "mode": "auto"}"#, "not a number"]
+        )
+        try await Curl.waitFor("\(monitor.base)/metrics") {
+            $0.body.contains("mqtt_monitor_influxdb_points_written_total 3")
+        }
+        let temperatures = try influx.query(
+            "SELECT value FROM press WHERE device = 'press7' AND topic = 'plant/press7/temp'",
+            database: "telemetry"
+        )
+        #expect(temperatures.contains("20.5") && temperatures.contains("21.25"), "\(temperatures)")
+        let rpm = try influx.query("SELECT rpm FROM press WHERE topic = 'plant/press7/state'", database: "telemetry")
+        #expect(rpm.contains("1200"), "\(rpm)")
+        #expect(
+            try Curl.request("\(monitor.base)/metrics").body.contains("mqtt_monitor_influxdb_points_dropped_total 0")
+        )
+    }
+
+    @Test("InfluxDB refusing a batch: dropped, counted and logged with its reason")
+    func influxRefuses() async throws {
+        let broker = try await Mosquitto()
+        let influx = try await InfluxDB()
+        let monitor = try await Self.startMonitor(broker, extra: ["--influxdb", "\(influx.url)/write?db=missing"])
+        defer { monitor.process.stop() }
+        try Self.publish(broker, topic: "plant/press7/temp", lines: ["1"])
+        try await Curl.waitFor("\(monitor.base)/metrics") {
+            $0.body.contains("mqtt_monitor_influxdb_points_dropped_total 1")
+        }
+        #expect(monitor.process.errorLog.contains("database not found"))
+    }
+}
