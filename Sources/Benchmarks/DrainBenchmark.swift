@@ -176,10 +176,13 @@ enum DrainBenchmark {
 /// A mosquitto for benchmarks, in a temporary directory.
 final class Broker {
     let port: UInt16
-    let pid: pid_t
+    private(set) var pid: pid_t
     let directory: String
+    private let executable: String
 
-    init(executable: String) throws {
+    /// A broker; `extra` is appended to its configuration (a bridge, say).
+    init(executable: String, extra: String = "") throws {
+        self.executable = executable
         var template = Array("/tmp/mqtt-discovery-bench-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw BenchmarkError("cannot make a temporary directory") }
         directory = String(cString: made)
@@ -193,6 +196,7 @@ final class Broker {
             max_queued_bytes 0
             queue_qos0_messages true
             max_inflight_messages 1000
+            \(extra)
 
             """
         let path = "\(directory)/mosquitto.conf"
@@ -200,11 +204,26 @@ final class Broker {
         fputs(configuration, file)
         fclose(file)
         pid = Spawn.start(executable, ["-c", path])
+        try waitUntilListening()
+    }
+
+    private func waitUntilListening() throws {
         for _ in 0..<500 {
             if canConnect(port) { return }
             usleep(10_000)
         }
         throw BenchmarkError("mosquitto did not start")
+    }
+
+    /// Kills the broker (it keeps nothing: persistence is off).
+    func kill() {
+        Spawn.stop(pid)
+    }
+
+    /// Starts the broker again on the same port.
+    func start() throws {
+        pid = Spawn.start(executable, ["-c", "\(directory)/mosquitto.conf"])
+        try waitUntilListening()
     }
 
     var url: String { "tcp://127.0.0.1:\(port)" }

@@ -11,7 +11,7 @@ import ArgumentParsing
 
 let benchmarks: [(name: String, spec: CommandSpec)] = [
     ("codec", CodecBenchmark.spec), ("engine", EngineBenchmark.spec), ("drain", DrainBenchmark.spec),
-    ("latency", LatencyBenchmark.spec),
+    ("latency", LatencyBenchmark.spec), ("forward", ForwardBenchmark.spec),
 ]
 let root = CommandSpec(
     name: "mqtt-discovery-bench",
@@ -37,6 +37,7 @@ do {
         case "codec": try CodecBenchmark.run(parsed)
         case "engine": try EngineBenchmark.run(parsed)
         case "latency": try await LatencyBenchmark.run(parsed)
+        case "forward": try await ForwardBenchmark.run(parsed)
         default: try await DrainBenchmark.run(parsed)
         }
     }
