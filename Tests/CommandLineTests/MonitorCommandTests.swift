@@ -302,4 +302,25 @@ struct MonitorCommandTests {
         }
         #expect(monitor.process.errorLog.contains("database not found"))
     }
+
+    @Test("run --exec starts a monitor per discovered instance, serving that device's data")
+    func perInstance() async throws {
+        let broker = try await Mosquitto()
+        let directory = try TemporaryDirectory(prefix: "run")
+        let details = try directory.write("plant.yaml", EndToEndTests.details(broker))
+        // device-N listens on base + N.
+        let base = Int(try Machine.freePort()) - 1
+        let command = "exec '\(Binary.path)' monitor --listen 127.0.0.1:$((\(base) + ${MQTT_DEVICE_ID##*-}))"
+        let run = try Binary.start(["run", "-c", details, "--output", "json", "--exec", command])
+        defer { run.stop() }
+        let devices = try EndToEndTests.simulate(broker, devices: 2, first: 1)
+        defer { devices.stop() }
+        for device in 1...2 {
+            let latest = try await Curl.waitFor("http://127.0.0.1:\(base + device)/latest", timeout: .seconds(20)) {
+                $0.body.contains("temperature")
+            }
+            #expect(latest.body.contains("\"topic\":\"demo/device-\(device)/telemetry\""), "\(latest.body)")
+            #expect(!latest.body.contains("device-\(3 - device)/"))
+        }
+    }
 }
