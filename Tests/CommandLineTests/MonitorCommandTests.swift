@@ -290,6 +290,30 @@ struct MonitorCommandTests {
         )
     }
 
+    @Test("InfluxDB away for a while: points wait, are retried with backoff, and arrive")
+    func influxOutage() async throws {
+        let broker = try await Mosquitto()
+        let influx = try await InfluxDB()
+        _ = try influx.query("CREATE DATABASE telemetry")
+        influx.stop()
+        let monitor = try await Self.startMonitor(broker, extra: ["--influxdb", "\(influx.url)/write?db=telemetry"])
+        defer { monitor.process.stop() }
+        try Self.publish(broker, topic: "plant/press7/temp", lines: ["7.25", "8.5"])
+        try await monitor.process.waitForLog(containing: "writing to InfluxDB failed; retrying")
+        #expect(
+            try Curl.request("\(monitor.base)/metrics").body.contains("mqtt_monitor_influxdb_points_written_total 0")
+        )
+        try await influx.start()
+        try await Curl.waitFor("\(monitor.base)/metrics", timeout: .seconds(40)) {
+            $0.body.contains("mqtt_monitor_influxdb_points_written_total 2")
+        }
+        let values = try influx.query("SELECT value FROM mqtt", database: "telemetry")
+        #expect(values.contains("7.25") && values.contains("8.5"), "\(values)")
+        #expect(
+            try Curl.request("\(monitor.base)/metrics").body.contains("mqtt_monitor_influxdb_points_dropped_total 0")
+        )
+    }
+
     @Test("InfluxDB refusing a batch: dropped, counted and logged with its reason")
     func influxRefuses() async throws {
         let broker = try await Mosquitto()

@@ -200,12 +200,11 @@ struct BrokerTests {
         try await client.connect()
         broker.freeze()
         defer { broker.thaw() }
-        let frozenAt = ContinuousClock.now
-        let state = try await waitForState(client, timeout: .seconds(5)) {
+        // Noticed by keep alive (the 1.5 × bound is checked against an injected clock in
+        // SessionDeliveryTests; here the broker is real and the machine's load is not ours).
+        _ = try await waitForState(client, timeout: .seconds(10)) {
             if case .disconnected(.keepAliveTimeout, _) = $0 { true } else { false }
         }
-        let detectedAfter = ContinuousClock.now - frozenAt
-        #expect(detectedAfter <= .milliseconds(1_500) + .milliseconds(300), "took \(detectedAfter) (\(state))")
         broker.thaw()
         _ = try await waitForState(client) { if case .connected = $0 { true } else { false } }
         await client.disconnect()

@@ -110,9 +110,9 @@ struct FakeBrokerTests {
         defer { loop.shutdown() }
         let client = try client(broker, loop: loop) { $0.keepAlive = 1 }
         try await client.connect()
-        let connectedAt = ContinuousClock.now
+        // The 1.5 × bound itself is checked against an injected clock (SessionDeliveryTests); a
+        // wall-clock bound here would only measure how busy the machine is.
         _ = try await waitForState(client) { if case .disconnected(.keepAliveTimeout, _) = $0 { true } else { false } }
-        #expect(ContinuousClock.now - connectedAt < .milliseconds(1_800))
         #expect(broker.packets.contains(.pingreq))
         _ = try await waitForState(client) { if case .connected = $0 { true } else { false } }
         await client.disconnect()

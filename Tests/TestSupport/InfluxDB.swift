@@ -6,17 +6,20 @@ public final class InfluxDB: @unchecked Sendable {
     /// The HTTP API port.
     public let port: UInt16
     private let directory: TemporaryDirectory
-    private let process: ExternalProcess
+    private let executable: String
+    private let configuration: String
+    private var process: ExternalProcess?
 
     /// Starts influxd and waits until it answers `/ping`.
     public init() async throws {
         guard let executable = Machine.which("influxd") else {
             throw TestSupportError("influxd is not installed (Scripts/install-dependencies installs influxdb)")
         }
+        self.executable = executable
         directory = try TemporaryDirectory(prefix: "influxdb")
         port = try Machine.freePort()
         let rpcPort = try Machine.freePort()
-        let configuration = try directory.write(
+        configuration = try directory.write(
             "influxdb.conf",
             """
             reporting-enabled = false
@@ -36,7 +39,17 @@ public final class InfluxDB: @unchecked Sendable {
               level = "warn"
             """
         )
-        process = try ExternalProcess(executable, ["-config", configuration])
+        try await start()
+    }
+
+    deinit {
+        process?.stop()
+    }
+
+    /// Starts influxd (again) on the same port with the same data.
+    public func start() async throws {
+        let process = try ExternalProcess(executable, ["-config", configuration])
+        self.process = process
         do {
             try await Curl.waitFor("http://127.0.0.1:\(port)/ping", timeout: .seconds(30)) { $0.status == 204 }
         } catch {
@@ -45,8 +58,11 @@ public final class InfluxDB: @unchecked Sendable {
         }
     }
 
-    deinit {
-        process.stop()
+    /// Stops influxd; its data stays.
+    public func stop() {
+        process?.stop()
+        _ = process?.waitForExit()
+        process = nil
     }
 
     /// The base URL, e.g. `http://127.0.0.1:48086`.
