@@ -230,7 +230,10 @@ enum MonitorCommand: Command {
         client.sessionExpiryInterval = try arguments.integer("session-expiry", as: UInt32.self) ?? 86_400
         client.keepAlive = try arguments.integer("keepalive", as: UInt16.self) ?? 60
         client.userName = arguments.value("username")
-        client.password = try password(file: arguments.value("password-file"), variable: environment["MQTT_PASSWORD"])
+        client.password = try ConnectionOptions.password(
+            file: arguments.value("password-file"),
+            variable: environment["MQTT_PASSWORD"]
+        )
         if (arguments.value("cert") == nil) != (arguments.value("key") == nil) {
             throw UsageError("--cert and --key go together", command: command)
         }
@@ -260,7 +263,10 @@ enum MonitorCommand: Command {
             upstream.cleanStart = false
             upstream.sessionExpiryInterval = client.sessionExpiryInterval
             upstream.userName = arguments.value("upstream-username")
-            upstream.password = try password(file: arguments.value("upstream-password-file"), variable: nil)
+            upstream.password = try ConnectionOptions.password(
+                file: arguments.value("upstream-password-file"),
+                variable: nil
+            )
             upstream.tls = TLSConfiguration(caFile: arguments.value("upstream-cafile"))
             let qos =
                 QoS(rawValue: try arguments.integer("upstream-qos", as: UInt8.self, in: 0...2) ?? 1) ?? .atLeastOnce
@@ -305,14 +311,6 @@ enum MonitorCommand: Command {
             )
         }
         return candidates.first.map { String($0.dropLast("MQTT_BROKER_URI".count)) } ?? ""
-    }
-
-    private static func password(file: String?, variable: String?) throws -> [UInt8]? {
-        if let file {
-            let text = try Files.readText(file)
-            return Array((text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").utf8)
-        }
-        return variable.map { Array($0.utf8) }
     }
 
     /// `HOST:PORT` with an IP literal host (`[::1]:8080` for IPv6).

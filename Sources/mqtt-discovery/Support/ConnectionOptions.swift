@@ -75,14 +75,10 @@ enum ConnectionOptions {
         let timeout = try arguments.integer("connect-timeout", as: Int.self, in: 1...3_600) ?? 10
         configuration.connectTimeout = .seconds(timeout)
         configuration.userName = arguments.value("username")
-        if let file = arguments.value("password-file") {
-            let text = try Files.readText(file)
-            configuration.password = Array(
-                (text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").utf8
-            )
-        } else if let password = environment["MQTT_PASSWORD"] {
-            configuration.password = Array(password.utf8)
-        }
+        configuration.password = try password(
+            file: arguments.value("password-file"),
+            variable: environment["MQTT_PASSWORD"]
+        )
         configuration.tls = TLSConfiguration(
             caFile: arguments.value("cafile"),
             certificateFile: arguments.value("cert"),
@@ -104,6 +100,15 @@ enum ConnectionOptions {
             )
         }
         return configuration
+    }
+
+    /// The password: the first line of `file` when given, else `variable`'s value, else none.
+    static func password(file: String?, variable: String?) throws -> [UInt8]? {
+        if let file {
+            let text = try Files.readText(file)
+            return Array((text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").utf8)
+        }
+        return variable.map { Array($0.utf8) }
     }
 
     /// The exit status for a client error.
