@@ -59,6 +59,29 @@ public enum Frame: Hashable, Sendable {
         self = frame
     }
 
+    /// The serialized `v0.DiscoverResponse` of a `devices` frame, without decoding it, so that a
+    /// ``DeviceList`` can read only what changed; nil for any other frame, and for the unusual
+    /// frame with more than one of `Frame`'s fields (decode those whole, as protobuf says).
+    public static func devicesResponse(in bytes: ArraySlice<UInt8>) throws(AgentProtocolError) -> ArraySlice<UInt8>? {
+        var reader = ProtobufReader(bytes)
+        var response: ArraySlice<UInt8>?
+        var messages = 0
+        do {
+            while let field = try reader.next() {
+                if (1...7).contains(field.number) { messages += 1 }
+                guard field.number == 4 else {
+                    try reader.skip(field)
+                    continue
+                }
+                try reader.expect(field, .lengthDelimited)
+                response = try reader.lengthDelimited()
+            }
+        } catch {
+            throw .malformedFrame(error)
+        }
+        return messages == 1 ? response : nil
+    }
+
     /// The serialized frame, without its length prefix.
     public var serialized: [UInt8] {
         var writer = ProtobufWriter()
@@ -83,12 +106,41 @@ public enum Frame: Hashable, Sendable {
     /// ``ProtobufMessage/serialized`` gives it): the same bytes as `Frame.devices(…).framed`,
     /// without encoding again the devices that did not change. A handler sends the full list on
     /// every change (Akri semantics), so this keeps a change's cost to copying bytes.
-    public static func framedDevices<Devices: Sequence<[UInt8]>>(_ devices: Devices) -> [UInt8] {
-        var writer = ProtobufWriter()
-        writer.message(4) { response in
-            for device in devices { response.bytes(1, device) }
+    public static func framedDevices<Devices: Collection<[UInt8]>>(_ devices: Devices) -> [UInt8] {
+        // Sizes first, so the frame is written once into a buffer of the right size: lists are
+        // long and sent on every change.
+        func varintSize(_ value: Int) -> Int {
+            var size = 1
+            var rest = value >> 7
+            while rest > 0 {
+                size += 1
+                rest >>= 7
+            }
+            return size
         }
-        return framed(writer.bytes)
+        func appendVarint(_ value: Int, to bytes: inout [UInt8]) {
+            var rest = UInt64(value)
+            while rest >= 0x80 {
+                bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+                rest >>= 7
+            }
+            bytes.append(UInt8(rest))
+        }
+        var responseLength = 0
+        for device in devices { responseLength += 1 + varintSize(device.count) + device.count }
+        let bodyLength = 1 + varintSize(responseLength) + responseLength
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 + bodyLength)
+        let length = UInt32(truncatingIfNeeded: bodyLength)
+        for shift in [24, 16, 8, 0] as [UInt32] { bytes.append(UInt8(truncatingIfNeeded: length >> shift)) }
+        bytes.append(4 << 3 | WireType.lengthDelimited.rawValue)
+        appendVarint(responseLength, to: &bytes)
+        for device in devices {
+            bytes.append(1 << 3 | WireType.lengthDelimited.rawValue)
+            appendVarint(device.count, to: &bytes)
+            bytes.append(contentsOf: device)
+        }
+        return bytes
     }
 
     private static func framed(_ body: [UInt8]) -> [UInt8] {

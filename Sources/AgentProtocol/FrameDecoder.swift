@@ -32,6 +32,13 @@ public struct FrameDecoder: Sendable {
 
     /// The next complete frame, or nil until more bytes arrive.
     public mutating func next() throws(AgentProtocolError) -> Frame? {
+        guard let body = try nextSerialized() else { return nil }
+        return try Frame(serialized: body)
+    }
+
+    /// The next complete frame's bytes (without the length prefix), not yet decoded, or nil
+    /// until more bytes arrive.
+    public mutating func nextSerialized() throws(AgentProtocolError) -> ArraySlice<UInt8>? {
         guard bufferedBytes >= 4 else { return nil }
         var length = 0
         for byte in buffer[start..<(start + 4)] { length = length << 8 | Int(byte) }
@@ -40,12 +47,10 @@ public struct FrameDecoder: Sendable {
         let body = buffer[(start + 4)..<(start + 4 + length)]
         start += 4 + length
         if start == buffer.count {
-            defer {
-                buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 16)
-                start = 0
-            }
-            return try Frame(serialized: body)
+            // The slice keeps the old storage alive while it is read; the buffer starts afresh.
+            buffer = []
+            start = 0
         }
-        return try Frame(serialized: body)
+        return body
     }
 }

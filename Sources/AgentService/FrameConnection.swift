@@ -10,22 +10,41 @@ public final class FrameConnection: ConnectionDelegate, @unchecked Sendable {
     /// The connection.
     public let connection: Connection
     private var decoder: FrameDecoder
-    private let onFrame: (FrameConnection, Frame) -> Void
+    private let onFrame: (FrameConnection, ArraySlice<UInt8>) throws(AgentProtocolError) -> Void
     private let onClose: (FrameConnection, String?) -> Void
     private var closed = false
     private var failure: String?
 
     /// Takes over `connection` (becoming its delegate): `onFrame` hears each frame, `onClose`
     /// the end (with why, when it was not a clean close).
-    public init(
+    public convenience init(
         _ connection: Connection,
         maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize,
         onFrame: @escaping (FrameConnection, Frame) -> Void,
         onClose: @escaping (FrameConnection, String?) -> Void
     ) {
+        self.init(
+            connection,
+            maximumFrameSize: maximumFrameSize,
+            onSerializedFrame: { channel, bytes throws(AgentProtocolError) in
+                onFrame(channel, try Frame(serialized: bytes))
+            },
+            onClose: onClose
+        )
+    }
+
+    /// Takes over `connection` like ``init(_:maximumFrameSize:onFrame:onClose:)``, handing over
+    /// each frame's bytes undecoded, for a reader that can skip work (`devices` lists). An error
+    /// `onSerializedFrame` throws fails the connection as a frame that does not decode does.
+    public init(
+        _ connection: Connection,
+        maximumFrameSize: Int = FrameDecoder.defaultMaximumFrameSize,
+        onSerializedFrame: @escaping (FrameConnection, ArraySlice<UInt8>) throws(AgentProtocolError) -> Void,
+        onClose: @escaping (FrameConnection, String?) -> Void
+    ) {
         self.connection = connection
         self.decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
-        self.onFrame = onFrame
+        self.onFrame = onSerializedFrame
         self.onClose = onClose
         connection.delegate = self
     }
@@ -69,8 +88,8 @@ public final class FrameConnection: ConnectionDelegate, @unchecked Sendable {
         guard !closed, failure == nil else { return }
         decoder.append(bytes)
         do {
-            while failure == nil, !closed, let frame = try decoder.next() {
-                onFrame(self, frame)
+            while failure == nil, !closed, let frame = try decoder.nextSerialized() {
+                try onFrame(self, frame)
             }
         } catch {
             fail(Status(error.statusCode, "\(error)"))

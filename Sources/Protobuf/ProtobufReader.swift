@@ -131,8 +131,29 @@ public struct ProtobufReader: Sendable {
     public mutating func string() throws(ProtobufError) -> String {
         let start = offset
         let data = try lengthDelimited()
-        guard let text = String(validating: data, as: UTF8.self) else { throw ProtobufError(.invalidUTF8, at: start) }
+        let text = data.withUnsafeBufferPointer { buffer -> String? in
+            // Nearly every string here is ASCII: one cheap pass proves it, and the standard
+            // library's generic validation (which is slow to reach) is left for the rest.
+            Self.isASCII(buffer) ? String(decoding: buffer, as: UTF8.self) : String(validating: buffer, as: UTF8.self)
+        }
+        guard let text else { throw ProtobufError(.invalidUTF8, at: start) }
         return text
+    }
+
+    /// Whether every byte is below 0x80, looked at eight at a time.
+    private static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(buffer)
+        var offset = 0
+        var bits: UInt64 = 0
+        while offset + 8 <= raw.count {
+            bits |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < raw.count {
+            bits |= UInt64(raw[offset])
+            offset += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
     }
 
     /// A reader for an embedded message, one level deeper.

@@ -127,4 +127,52 @@ struct InstanceTableTests {
         )
         #expect(InstanceTable.changes(from: table.byName(), to: table.byName()).isEmpty)
     }
+
+    @Test("lists read from their bytes give the events decoded lists give, over endpoints and removals")
+    func serializedLists() throws {
+        var viaBytes = InstanceTable(node: "n")
+        var viaDevices = InstanceTable(node: "n")
+        var state: UInt64 = 7
+        func random(_ bound: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % bound
+        }
+        for step in 0..<300 {
+            let endpoint = random(2) == 0 ? "/a.sock" : "/b.sock"
+            if step % 37 == 36 {
+                #expect(
+                    viaBytes.remove(configuration: "c", endpoint: endpoint)
+                        == viaDevices.remove(configuration: "c", endpoint: endpoint)
+                )
+                continue
+            }
+            let devices = (0..<random(10)).map { _ in
+                Self.device("d\(random(12))", random(3) == 0 ? ["V": "\(random(2))"] : [:])
+            }
+            let expected = viaDevices.update(configuration: "c", endpoint: endpoint, shared: true, devices: devices)
+            let events = try viaBytes.update(
+                configuration: "c",
+                endpoint: endpoint,
+                shared: true,
+                serializedResponse: DiscoverResponse(devices: devices).serialized[...]
+            )
+            #expect(events == expected, "step \(step)")
+        }
+        #expect(viaBytes.snapshot() == viaDevices.snapshot())
+    }
+
+    @Test("a list whose bytes do not decode is an error and changes nothing")
+    func malformedList() throws {
+        var table = InstanceTable(node: "n")
+        _ = table.update(configuration: "c", endpoint: "/a.sock", shared: true, devices: [Self.device("a")])
+        #expect(throws: AgentProtocolError.self) {
+            try table.update(
+                configuration: "c",
+                endpoint: "/a.sock",
+                shared: true,
+                serializedResponse: [0x0A, 0x09][...]
+            )
+        }
+        #expect(table.snapshot().map(\.device.id) == ["a"])
+    }
 }

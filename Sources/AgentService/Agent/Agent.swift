@@ -207,7 +207,9 @@ public final class Agent: @unchecked Sendable {
                     configuration: configuration,
                     endpoint: request.endpoint,
                     shared: request.shared,
-                    onFrame: { [weak self] stream, frame in self?.streamReceived(frame, on: stream) },
+                    onFrame: { [weak self] stream, bytes throws(AgentProtocolError) in
+                        try self?.streamReceived(bytes, on: stream)
+                    },
                     onEnd: { [weak self] stream, reason in self?.streamEnded(stream, reason) }
                 )
             streams[key] = stream
@@ -217,16 +219,23 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
-    private func streamReceived(_ frame: Frame, on stream: DiscoverStream) {
-        switch frame {
-        case .devices(let response):
-            stream.failures = 0
-            if let grace = stream.grace {
-                eventLoop.cancelTimer(grace)
-                stream.grace = nil
+    private func streamReceived(_ bytes: ArraySlice<UInt8>, on stream: DiscoverStream) throws(AgentProtocolError) {
+        // The usual frame, a full list, is read for what changed since the last one.
+        if let response = try Frame.devicesResponse(in: bytes) {
+            try listReceived(on: stream) { table throws(AgentProtocolError) in
+                try table.update(
+                    configuration: stream.configuration.name,
+                    endpoint: stream.endpoint,
+                    shared: stream.shared,
+                    serializedResponse: response
+                )
             }
-            change {
-                $0.update(
+            return
+        }
+        switch try Frame(serialized: bytes) {
+        case .devices(let response):
+            try listReceived(on: stream) { table in
+                table.update(
                     configuration: stream.configuration.name,
                     endpoint: stream.endpoint,
                     shared: stream.shared,
@@ -239,9 +248,21 @@ public final class Agent: @unchecked Sendable {
                 "the handler refused the configuration: \(status)",
                 ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
             )
-        default:
+        case let frame:
             stream.channel?.fail(Status(.failedPrecondition, "expected devices, got \(frame.name)"))
         }
+    }
+
+    private func listReceived(
+        on stream: DiscoverStream,
+        _ update: (inout InstanceTable) throws(AgentProtocolError) -> [InstanceEvent]
+    ) throws(AgentProtocolError) {
+        stream.failures = 0
+        if let grace = stream.grace {
+            eventLoop.cancelTimer(grace)
+            stream.grace = nil
+        }
+        try change(update)
     }
 
     private func streamEnded(_ stream: DiscoverStream, _ reason: String?) {
@@ -311,7 +332,9 @@ public final class Agent: @unchecked Sendable {
     /// limit are not queued more: they keep the view they have and catch up, coalesced, once
     /// their connection drains; so a watcher that stops reading costs bounded memory and never
     /// holds up the agent or other watchers.
-    private func change(_ body: (inout InstanceTable) -> [InstanceEvent]) {
+    private func change<Failure: Error>(
+        _ body: (inout InstanceTable) throws(Failure) -> [InstanceEvent]
+    ) throws(Failure) {
         let lagging = watchers.filter {
             $0.value.view == nil && $0.value.channel.bufferedOutboundBytes > $0.value.limit
         }
@@ -323,7 +346,7 @@ public final class Agent: @unchecked Sendable {
                 )
             }
         }
-        let events = body(&table)
+        let events = try body(&table)
         guard !events.isEmpty else { return }
         for event in events {
             if let instance = event.instance {

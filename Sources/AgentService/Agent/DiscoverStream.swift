@@ -24,16 +24,16 @@ final class DiscoverStream: @unchecked Sendable {
     /// The handler refused the details: no retry until it registers again.
     var refused = false
 
-    private let onFrame: (DiscoverStream, Frame) -> Void
+    private let onFrame: (DiscoverStream, ArraySlice<UInt8>) throws(AgentProtocolError) -> Void
     private let onEnd: (DiscoverStream, String?) -> Void
 
-    /// A stream, not yet open; `onFrame` hears each frame, `onEnd` the end of each connection
-    /// (with why), both on the loop.
+    /// A stream, not yet open; `onFrame` hears each frame's bytes (undecoded: a `devices` list
+    /// is read for what changed), `onEnd` the end of each connection (with why), both on the loop.
     init(
         configuration: AgentConfiguration,
         endpoint: String,
         shared: Bool,
-        onFrame: @escaping (DiscoverStream, Frame) -> Void,
+        onFrame: @escaping (DiscoverStream, ArraySlice<UInt8>) throws(AgentProtocolError) -> Void,
         onEnd: @escaping (DiscoverStream, String?) -> Void
     ) {
         self.configuration = configuration
@@ -63,9 +63,9 @@ final class DiscoverStream: @unchecked Sendable {
                 guard isActive, !isClosed else { return connection.close() }
                 let channel = FrameConnection(
                     connection,
-                    onFrame: { [weak self] _, frame in
+                    onSerializedFrame: { [weak self] _, bytes throws(AgentProtocolError) in
                         guard let self, !isClosed else { return }
-                        self.onFrame(self, frame)
+                        try self.onFrame(self, bytes)
                     },
                     onClose: { [weak self] _, reason in
                         guard let self, !isClosed else { return }

@@ -10,7 +10,7 @@ public import AgentProtocol
 public struct InstanceTable: Sendable {
     /// The node name put in every instance's `nodes`.
     public let node: String
-    private var lists: [String: [String: [DiscoverResponse.Device]]] = [:]
+    private var lists: [String: [String: DeviceList]] = [:]
     private var instances: [String: [String: Instance]] = [:]
     private var sharedness: [String: Bool] = [:]
 
@@ -28,16 +28,38 @@ public struct InstanceTable: Sendable {
         shared: Bool,
         devices: [DiscoverResponse.Device]
     ) -> [InstanceEvent] {
-        lists[configuration, default: [:]][endpoint] = devices
+        let change = lists[configuration, default: [:]][endpoint, default: DeviceList()].replace(devices: devices)
         sharedness[configuration] = shared
-        return merge(configuration)
+        return merge(configuration, change.upserted.map(\.id) + change.removed)
+    }
+
+    /// ``update(configuration:endpoint:shared:devices:)`` from a `devices` frame's serialized
+    /// `v0.DiscoverResponse` (see ``Frame/devicesResponse(in:)``): devices whose bytes did not
+    /// change since the endpoint's last list are not decoded again, so a change to one device
+    /// of a long list costs little. A list that does not decode changes nothing.
+    public mutating func update(
+        configuration: String,
+        endpoint: String,
+        shared: Bool,
+        serializedResponse: ArraySlice<UInt8>
+    ) throws(AgentProtocolError) -> [InstanceEvent] {
+        var list = lists[configuration]?[endpoint] ?? DeviceList()
+        let change: DeviceList.Change
+        do {
+            change = try list.replace(serializedResponse: serializedResponse)
+        } catch {
+            throw .malformedFrame(error)
+        }
+        lists[configuration, default: [:]][endpoint] = list
+        sharedness[configuration] = shared
+        return merge(configuration, change.upserted.map(\.id) + change.removed)
     }
 
     /// Forgets what `endpoint` reported for `configuration` (its stream ended for good).
     public mutating func remove(configuration: String, endpoint: String) -> [InstanceEvent] {
-        guard lists[configuration]?.removeValue(forKey: endpoint) != nil else { return [] }
+        guard let list = lists[configuration]?.removeValue(forKey: endpoint) else { return [] }
         if lists[configuration]?.isEmpty == true { lists[configuration] = nil }
-        return merge(configuration)
+        return merge(configuration, Array(list.ids))
     }
 
     /// The current instances, sorted by Configuration then name; `configuration` empty for all.
@@ -75,28 +97,25 @@ public struct InstanceTable: Sendable {
     /// How many instances there are.
     public var count: Int { instances.values.reduce(0) { $0 + $1.count } }
 
-    private mutating func merge(_ configuration: String) -> [InstanceEvent] {
+    /// Brings the instances of the device ids in `touched` up to date with the lists, which is
+    /// all a change can affect: the work is in proportion to the change, not to the lists.
+    private mutating func merge(_ configuration: String, _ touched: [String]) -> [InstanceEvent] {
+        guard !touched.isEmpty else { return [] }
         let shared = sharedness[configuration] ?? true
         let sources = lists[configuration] ?? [:]
-        var merged: [String: DiscoverResponse.Device] = [:]
-        // Lists are full lists, so this is linear in the devices on every change: keep it to
-        // hashing (no sorting of whole lists; only the events are put in order).
-        for endpoint in sources.keys.sorted() {
-            for device in sources[endpoint]! where merged[device.id] == nil {
-                merged[device.id] = device
-            }
-        }
-        let before = instances[configuration] ?? [:]
-        var after = before
+        // The first endpoint (in name order) that lists a device gives its properties.
+        let endpoints = sources.keys.sorted().map { sources[$0]! }
+        var current = instances.removeValue(forKey: configuration) ?? [:]
         var events: [(id: String, event: InstanceEvent)] = []
-        for (id, device) in merged {
-            if var existing = before[id] {
-                if existing.device != device {
-                    existing.device = device
-                    events.append((id, InstanceEvent(.updated, existing)))
-                    after[id] = existing
-                }
-            } else {
+        for id in Set(touched) {
+            let device = endpoints.lazy.compactMap { $0[id] }.first
+            switch (current[id], device) {
+            case (var existing?, let device?):
+                guard existing.device != device else { continue }
+                existing.device = device
+                events.append((id, InstanceEvent(.updated, existing)))
+                current[id] = existing
+            case (nil, let device?):
                 let instance = Instance(
                     name: InstanceName.make(configuration: configuration, deviceID: id, shared: shared, node: node),
                     configuration: configuration,
@@ -105,16 +124,15 @@ public struct InstanceTable: Sendable {
                     nodes: [node]
                 )
                 events.append((id, InstanceEvent(.added, instance)))
-                after[id] = instance
+                current[id] = instance
+            case (let existing?, nil):
+                events.append((id, InstanceEvent(.removed, existing)))
+                current[id] = nil
+            case (nil, nil):
+                continue
             }
         }
-        if before.count + events.count(where: { $0.event.kind == .added }) != merged.count {
-            for (id, instance) in before where merged[id] == nil {
-                events.append((id, InstanceEvent(.removed, instance)))
-                after[id] = nil
-            }
-        }
-        instances[configuration] = after.isEmpty ? nil : after
+        if !current.isEmpty { instances[configuration] = current }
         // Added and updated first, then removed, each by device id.
         return events.sorted { ($0.event.kind == .removed ? 1 : 0, $0.id) < ($1.event.kind == .removed ? 1 : 0, $1.id) }
             .map(\.event)

@@ -113,7 +113,8 @@ final class DiscoverySession: @unchecked Sendable {
     private func sendIfOwed() {
         guard owed, discoverer != nil, channel.isOpen, channel.bufferedOutboundBytes < backlogLimit else { return }
         owed = false
-        channel.sendFramed(Frame.framedDevices(encoded.keys.sorted().lazy.map { self.encoded[$0]! }))
+        // In any order: each list replaces the last whole, and sorting a long list on every change costs.
+        channel.sendFramed(Frame.framedDevices(encoded.values))
     }
 
     /// Ends the stream: closes the connection and stops discovering.
