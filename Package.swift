@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "MQTTCodec"),
         .target(name: "Protobuf"),
         .target(name: "JSON"),
+        // CRC-32, for records in files that must notice damage.
+        .target(name: "Checksum"),
         // HTTP/1.1 messages, for the monitor's server and its InfluxDB client.
         .target(name: "HTTP"),
         // The local socket protocol: Akri's discovery messages and ours, in length-prefixed frames.
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
 
         // MARK: - The MQTT client
-        .target(name: "MQTTClient", dependencies: ["MQTTCodec", "IO", "Logging"]),
+        .target(name: "MQTTClient", dependencies: ["MQTTCodec", "IO", "Logging", "Checksum"]),
 
         // MARK: - Configuration
         .target(name: "YAML", dependencies: ["CYAML"]),
@@ -57,10 +59,10 @@ let package = Package(
 
         // MARK: - The monitoring broker: one device's data kept, served and forwarded
         // Pure: the message store, numbers in payloads, metrics text, line protocol, queue records.
-        .target(name: "Monitor", dependencies: ["JSON", "Logging"]),
+        .target(name: "Monitor", dependencies: ["JSON", "Logging", "Checksum"]),
         .target(
             name: "MonitorService",
-            dependencies: ["Monitor", "HTTP", "MQTTClient", "MQTTCodec", "IO", "Logging"]
+            dependencies: ["Monitor", "HTTP", "MQTTClient", "MQTTCodec", "IO", "Logging", "Checksum"]
         ),
 
         // MARK: - Support
@@ -96,7 +98,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON", "Checksum"]),
         .testTarget(
             name: "MonitorServiceTests",
             dependencies: ["MonitorService", "Monitor", "IO", "Logging", "TestSupport"]

@@ -34,6 +34,8 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     private var nextToken: RequestToken = 1
     private var connectWaiter: ((Result<Bool, MQTTClientError>) -> Void)?
     private var stopWaiters: [() -> Void] = []
+    private var drainWaiters: [() -> Void] = []
+    private let sessionStore: SessionStore?
     /// Set while `perform()` runs: actions appended meanwhile (by `lost`, say) join its loop.
     private var performing = false
 
@@ -50,10 +52,15 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     /// state on the loop's thread, in order with the messages: `.connected` comes before the first
     /// message of the session, so a consumer can tell queued messages from live ones. Nothing
     /// happens until ``start()`` or ``connect()``.
+    ///
+    /// With a `sessionStore`, the client's half of the session survives restarts: the messages it
+    /// held when the last client with that store stopped or died are sent first (see
+    /// ``SessionStore``), and ``drain()`` waits for them too.
     public init(
         configuration: ClientConfiguration,
         eventLoop: EventLoop,
         logger: Logger = .disabled,
+        sessionStore: SessionStore? = nil,
         onStateChange: @escaping @Sendable (ConnectionState) -> Void = { _ in },
         onMessage: @escaping @Sendable (Message) -> Bool = { _ in true }
     ) {
@@ -66,6 +73,14 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         logger[metadata: "broker"] = configuration.url.description
         self.logger = logger
         session = SessionState(configuration: configuration)
+        self.sessionStore = sessionStore
+        if let sessionStore {
+            session.restore(sessionStore.contents)
+            let pending = sessionStore.pending
+            if pending.outgoing > 0 {
+                self.logger.info("\(pending.outgoing) unacknowledged messages from the session store will be sent")
+            }
+        }
         decoder = PacketDecoder(
             version: configuration.protocolVersion,
             maximumPacketSize: Int(configuration.maximumPacketSize)
@@ -125,6 +140,21 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
                 session.disconnect(now: .now(), into: &actions)
                 perform()
                 if connection == nil { finishStopping() }
+            }
+        }
+    }
+
+    /// Returns once no QoS 1 or 2 message waits for the broker (messages taken back from the
+    /// session store included), or once the client is not running (stopped, or gave up after a
+    /// failure it does not reconnect from).
+    public func drain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            eventLoop.execute { [self] in
+                if session.pendingPublishes == 0 || !running {
+                    continuation.resume()
+                } else {
+                    drainWaiters.append { continuation.resume() }
+                }
             }
         }
     }
@@ -323,10 +353,16 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
                 encode(packet)
             case .deliver(let message, let acknowledgement):
                 if onMessage(message) {
+                    if let sessionStore, message.qos == .exactlyOnce, let identifier = message.packet.packetIdentifier {
+                        // Kept before PUBREC leaves: after a restart it is not delivered again.
+                        sessionStore.record(.received(packetIdentifier: identifier))
+                    }
                     if let acknowledgement { encode(acknowledgement) }
                 } else {
                     session.declined(message)
                 }
+            case .store(let change):
+                sessionStore?.record(change)
             case .complete(let token, let result):
                 completions.removeValue(forKey: token)?(result)
             case .connected(let sessionPresent):
@@ -350,6 +386,13 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         actions.removeAll(keepingCapacity: true)
         flushWrites()
         scheduleDeadline()
+        if !drainWaiters.isEmpty && session.pendingPublishes == 0 { resumeDrainWaiters() }
+    }
+
+    private func resumeDrainWaiters() {
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter() }
     }
 
     private func encode(_ packet: Packet) {
@@ -425,6 +468,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             report(.disconnected(error, retryIn: nil), logLevel: .debug)
             session.failAll(error, into: &actions)
             perform()
+            resumeDrainWaiters()
             waiter(.failure(error))
             return
         }
@@ -434,6 +478,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             report(.disconnected(error, retryIn: nil))
             session.failAll(error, into: &actions)
             perform()
+            resumeDrainWaiters()
             return
         }
         perform()
@@ -456,6 +501,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         let waiters = stopWaiters
         stopWaiters = []
         for waiter in waiters { waiter() }
+        resumeDrainWaiters()
     }
 
     private func report(_ state: ConnectionState, logLevel: LogLevel? = nil) {

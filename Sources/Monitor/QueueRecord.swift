@@ -1,7 +1,8 @@
+import Checksum
+
 /// One message in the disk-backed upstream queue, and its bytes on disk.
 ///
-/// A record is `length` (4 bytes, big-endian, of what follows the checksum), `crc32` (4 bytes, of
-/// those bytes), then: format version 1 (1 byte), flags (QoS in bits 0–1, retain in bit 2), the
+/// A record is a ``ChecksummedRecord`` whose body is: format version 1 (1 byte), flags (QoS in bits 0–1, retain in bit 2), the
 /// receive time in milliseconds (8 bytes), the topic's length (2 bytes) and UTF-8 bytes, and the
 /// payload to the end. The checksum lets a reopened queue tell a record torn by a crash (or damaged
 /// on disk) from a good one.
@@ -27,7 +28,7 @@ public struct QueueRecord: Hashable, Sendable {
     }
 
     /// Bytes before the record's body: length and checksum.
-    public static let headerSize = 8
+    public static let headerSize = ChecksummedRecord.headerSize
     /// The largest body accepted when reading, so a damaged length cannot demand gigabytes.
     public static let maximumBodySize = 256 << 20 + 65_548
 
@@ -45,12 +46,7 @@ public struct QueueRecord: Hashable, Sendable {
         body.append(UInt8(topicBytes.count & 0xFF))
         body += topicBytes
         body += payload
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Self.headerSize + body.count)
-        Self.appendUInt32(UInt32(body.count), to: &bytes)
-        Self.appendUInt32(CRC32.checksum(body), to: &bytes)
-        bytes += body
-        return bytes
+        return ChecksummedRecord.framing(body)
     }
 
     /// What is at the start of some bytes read from a queue file.
@@ -65,13 +61,14 @@ public struct QueueRecord: Hashable, Sendable {
 
     /// Decodes the record at the start of `bytes`.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> Decoded {
-        guard bytes.count >= headerSize else { return .incomplete }
-        let start = bytes.startIndex
-        let length = Int(readUInt32(bytes, at: start))
-        guard length >= 12, length <= maximumBodySize else { return .damaged("a record length of \(length) bytes") }
-        guard bytes.count >= headerSize + length else { return .incomplete }
-        let body = bytes[(start + headerSize)..<(start + headerSize + length)]
-        guard CRC32.checksum(body) == readUInt32(bytes, at: start + 4) else { return .damaged("a checksum mismatch") }
+        let body: ArraySlice<UInt8>
+        let size: Int
+        switch ChecksummedRecord.read(bytes, sizes: 12...maximumBodySize) {
+        case .record(let recordBody, let recordSize): (body, size) = (recordBody, recordSize)
+        case .incomplete: return .incomplete
+        case .damaged(let problem): return .damaged(problem)
+        }
+        let length = body.count
         let base = body.startIndex
         guard body[base] == 1 else { return .damaged("record format version \(body[base])") }
         let flags = body[base + 1]
@@ -90,15 +87,6 @@ public struct QueueRecord: Hashable, Sendable {
             retain: flags & 4 != 0,
             receivedAt: receivedAt
         )
-        return .record(record, size: headerSize + length)
-    }
-
-    private static func appendUInt32(_ value: UInt32, to bytes: inout [UInt8]) {
-        bytes += [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
-    }
-
-    private static func readUInt32(_ bytes: ArraySlice<UInt8>, at index: Int) -> UInt32 {
-        UInt32(bytes[index]) << 24 | UInt32(bytes[index + 1]) << 16 | UInt32(bytes[index + 2]) << 8
-            | UInt32(bytes[index + 3])
+        return .record(record, size: size)
     }
 }

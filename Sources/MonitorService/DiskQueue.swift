@@ -1,3 +1,4 @@
+import Checksum
 public import IO
 public import Logging
 public import Monitor

@@ -1,3 +1,4 @@
+import Checksum
 import JSON
 import Monitor
 import Testing

@@ -87,6 +87,18 @@ public final class File: @unchecked Sendable {
         guard fdatasync(descriptor) == 0 else { throw failure("synchronize", "fdatasync") }
     }
 
+    /// Takes an exclusive advisory lock on the file (`flock`), so that a second process using the
+    /// same file is refused instead of corrupting it; false when another process holds it. The
+    /// lock goes with the file's descriptor, so it ends when the file is closed or the process dies.
+    public func lockExclusively() throws(IOError) -> Bool {
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw failure("lock", "flock")
+        }
+        return true
+    }
+
     /// Closes the file; later calls fail.
     public func close() {
         if descriptor >= 0 { Syscall.close(descriptor) }
@@ -129,9 +141,21 @@ extension FileSystem {
         return names
     }
 
+    /// Renames `source` to `destination`, replacing it atomically (`rename`).
+    public static func rename(_ source: String, to destination: String) throws(IOError) {
+        guard renameFile(source, destination) == 0 else {
+            throw .fileOperation(path: source, operation: "rename", reason: Errno(errno, function: "rename").message)
+        }
+    }
+
     /// Removes a file; false when it was not there.
     @discardableResult
     public static func removeFile(_ path: String) -> Bool {
         unlink(path) == 0
     }
+}
+
+/// `rename(2)`, under a name a `rename` method does not shadow.
+private func renameFile(_ source: String, _ destination: String) -> Int32 {
+    rename(source, destination)
 }

@@ -24,6 +24,9 @@ enum SessionAction: Hashable, Sendable {
     /// if the application accepted it; if it declined, report that with
     /// ``SessionState/declined(_:)`` so the message comes again in the next session.
     case deliver(Message, acknowledgement: Packet?)
+    /// Write this change to the session store before sending what follows (only when the
+    /// session is ``SessionState/persistent``).
+    case store(SessionStoreChange)
     /// Complete an application request.
     case complete(RequestToken, RequestResult)
     /// The broker accepted the connection.

@@ -69,6 +69,7 @@ extension SessionState {
 
     mutating func receivedPubRel(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
         let known = incomingQoS2.remove(ack.packetIdentifier) != nil
+        if known && persistent { actions.append(.store(.receivedReleased(packetIdentifier: ack.packetIdentifier))) }
         // MQTT 5.0 §3.7.2.1: PUBCOMP "Packet Identifier not found" for an identifier we do not hold.
         let code: ReasonCode = known || version == .v311 ? .success : .packetIdentifierNotFound
         send(.pubcomp(PubAckPacket(packetIdentifier: ack.packetIdentifier, reasonCode: code)), now: now, into: &actions)

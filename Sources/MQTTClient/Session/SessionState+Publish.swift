@@ -13,10 +13,18 @@ extension SessionState {
             if let token { actions.append(.complete(token, .failed(problem))) }
             return
         }
+        var storeKey: UInt64 = 0
+        if persistent && packet.qos != .atMostOnce {
+            // Kept before anything is sent, so a restart at any point finds it.
+            storeKey = nextStoreKey
+            nextStoreKey += 1
+            actions.append(.store(.accepted(key: storeKey, packet)))
+        }
+        let entry = Queued(packet: packet, token: token, storeKey: storeKey)
         if phase == .connected && queuedHead == queued.count && (packet.qos == .atMostOnce || sendQuota > 0) {
-            sendNow(packet, token: token, now: now, into: &actions)
+            sendNow(entry, now: now, into: &actions)
         } else {
-            queued.append((packet, token))
+            queued.append(entry)
         }
     }
 
@@ -46,25 +54,21 @@ extension SessionState {
         return nil
     }
 
-    private mutating func sendNow(
-        _ packet: PublishPacket,
-        token: RequestToken?,
-        now: Instant,
-        into actions: inout [SessionAction]
-    ) {
-        var packet = packet
+    private mutating func sendNow(_ entry: Queued, now: Instant, into actions: inout [SessionAction]) {
+        var packet = entry.packet
         guard packet.qos != .atMostOnce else {
             send(.publish(packet), now: now, into: &actions)
-            if let token { actions.append(.complete(token, .published)) }
+            if let token = entry.token { actions.append(.complete(token, .published)) }
             return
         }
         guard let identifier = packetIdentifiers.allocate() else {
-            queued.append((packet, token))
+            queued.append(entry)
             return
         }
         packet.packetIdentifier = identifier
-        inFlight[identifier] = InFlight(packet: packet, token: token)
+        inFlight[identifier] = InFlight(packet: packet, token: entry.token, storeKey: entry.storeKey)
         sendQuota -= 1
+        if entry.storeKey != 0 { actions.append(.store(.sent(key: entry.storeKey, packetIdentifier: identifier))) }
         send(.publish(packet), now: now, into: &actions)
     }
 
@@ -75,9 +79,11 @@ extension SessionState {
             let next = queued[queuedHead]
             if next.packet.qos != .atMostOnce && sendQuota <= 0 { break }
             if let problem = check(next.packet) {
+                // Refused for good (the broker's limits): a restart would not make it acceptable.
+                if next.storeKey != 0 { actions.append(.store(.finished(key: next.storeKey))) }
                 if let token = next.token { actions.append(.complete(token, .failed(problem))) }
             } else {
-                sendNow(next.packet, token: next.token, now: now, into: &actions)
+                sendNow(next, now: now, into: &actions)
             }
             queuedHead += 1
         }
@@ -101,6 +107,7 @@ extension SessionState {
         inFlight[identifier] = nil
         packetIdentifiers.release(identifier)
         sendQuota += 1
+        if entry.storeKey != 0 { actions.append(.store(.finished(key: entry.storeKey))) }
         if let token = entry.token { actions.append(.complete(token, result)) }
         sendQueued(now: now, into: &actions)
     }
@@ -132,6 +139,7 @@ extension SessionState {
         }
         entry.released = true
         inFlight[identifier] = entry
+        if entry.storeKey != 0 { actions.append(.store(.released(key: entry.storeKey))) }
         send(.pubrel(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
     }
 

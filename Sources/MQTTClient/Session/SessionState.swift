@@ -41,15 +41,31 @@ struct SessionState {
         let token: RequestToken?
         /// QoS 2 after PUBREC: PUBREL sent, PUBCOMP awaited.
         var released = false
+        /// Its key in the session store; 0 when there is none.
+        var storeKey: UInt64 = 0
+    }
+
+    /// A publish not yet sent.
+    struct Queued {
+        var packet: PublishPacket
+        var token: RequestToken?
+        /// Its key in the session store; 0 when there is none.
+        var storeKey: UInt64 = 0
     }
 
     var packetIdentifiers = PacketIdentifiers()
     var inFlight = OrderedQueue<InFlight>()
     /// Publishes waiting for the connection or for send quota (the broker's Receive Maximum).
-    var queued: [(packet: PublishPacket, token: RequestToken?)] = []
+    var queued: [Queued] = []
     var queuedHead = 0
     /// How many more QoS 1/2 publishes may be sent before acknowledgements come back [MQTT-4.9.0-2].
     var sendQuota = Int(UInt16.max)
+
+    /// Whether the session is kept in a ``SessionStore``: then every change to what must survive
+    /// a restart is announced with a ``SessionAction/store(_:)`` action.
+    var persistent = false
+    /// The next key for a message kept in the store.
+    var nextStoreKey: UInt64 = 1
 
     // Incoming QoS 2: identifiers whose PUBLISH was delivered and whose PUBREL has not come yet.
     var incomingQoS2: Set<UInt16> = []
@@ -131,7 +147,8 @@ struct SessionState {
         }
     }
 
-    /// Fails every open request (when the client stops, or will not reconnect).
+    /// Fails every open request (when the client stops, or will not reconnect). Messages kept in
+    /// a session store stay there: the next client with that store sends them.
     mutating func failAll(_ error: MQTTClientError, into actions: inout [SessionAction]) {
         for (identifier, entry) in inFlight.inOrder {
             packetIdentifiers.release(identifier)
@@ -241,19 +258,21 @@ struct SessionState {
             // The broker lost the session [MQTT-3.2.2-5]: its QoS 2 state is gone, and so are our
             // subscriptions. Messages it never acknowledged are published again as new ones, so
             // nothing is lost; a message whose PUBREC came back was already stored by the broker.
+            if persistent && !incomingQoS2.isEmpty { actions.append(.store(.receivedCleared)) }
             incomingQoS2 = []
             confirmed = []
             toUnsubscribe = []
-            var republish: [(packet: PublishPacket, token: RequestToken?)] = []
+            var republish: [Queued] = []
             for (identifier, entry) in inFlight.inOrder {
                 packetIdentifiers.release(identifier)
                 if entry.released {
+                    if entry.storeKey != 0 { actions.append(.store(.finished(key: entry.storeKey))) }
                     if let token = entry.token { actions.append(.complete(token, .published)) }
                 } else {
                     var packet = entry.packet
                     packet.duplicate = false
                     packet.packetIdentifier = nil
-                    republish.append((packet, entry.token))
+                    republish.append(Queued(packet: packet, token: entry.token, storeKey: entry.storeKey))
                 }
             }
             inFlight.removeAll()

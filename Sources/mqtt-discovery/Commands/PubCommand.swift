@@ -13,7 +13,9 @@ enum PubCommand: Command {
         discussion: """
             Exits 0 only once every QoS 1 and 2 message has been acknowledged by the broker. With --repeat N
             the message is sent N times, as fast as the broker's flow control allows (the load for
-            benchmarks).
+            benchmarks). With --session-store DIR, messages not acknowledged when pub stops or is killed are
+            kept in DIR and sent first by the next pub with the same DIR (and the same client id: use
+            --no-clean or -i so the broker keeps its half of the session).
             """,
         arguments: ConnectionOptions.arguments + [
             .option("-t", "--topic", value: "TOPIC", help: "Topic to publish to.", required: true),
@@ -22,6 +24,7 @@ enum PubCommand: Command {
             .option("-q", "--qos", value: "QOS", help: "QoS.", default: "0"),
             .flag("-r", "--retain", help: "Ask the broker to retain the message."),
             .option("--repeat", value: "N", help: "Send the message N times.", default: "1"),
+            ConnectionOptions.sessionStoreArgument,
         ] + LoggingOptions.arguments(defaultLevel: .warning)
     )
 
@@ -50,7 +53,14 @@ enum PubCommand: Command {
 
         let loop = try EventLoop(name: "mqtt")
         defer { loop.shutdown() }
-        let client = MQTTClient(configuration: configuration, eventLoop: loop, logger: logger)
+        let store: SessionStore?
+        do {
+            store = try ConnectionOptions.sessionStore(arguments, logger: logger)
+        } catch {
+            Console.error("error: \(error)")
+            return .cannotCreate
+        }
+        let client = MQTTClient(configuration: configuration, eventLoop: loop, logger: logger, sessionStore: store)
         do {
             try await client.connect()
         } catch {
@@ -73,6 +83,8 @@ enum PubCommand: Command {
             }
         }
         let failure = await tracker.finished()
+        // Messages a session store gave back are acknowledged too before we go.
+        await client.drain()
         await client.disconnect()
         if let failure {
             Console.error("error: \(failure)")

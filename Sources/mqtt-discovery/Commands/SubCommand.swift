@@ -33,6 +33,7 @@ enum SubCommand: Command {
             .option("-q", "--qos", value: "QOS", help: "Maximum QoS to receive at.", default: "0"),
             .option("-C", "--count", value: "COUNT", help: "Exit after COUNT messages."),
             .option("--output", value: "text|json", help: "Output format.", default: "text"),
+            ConnectionOptions.sessionStoreArgument,
         ] + LoggingOptions.arguments(defaultLevel: .warning)
     )
 
@@ -59,10 +60,18 @@ enum SubCommand: Command {
         defer { loop.shutdown() }
         let (finished, finish) = AsyncStream<Void>.makeStream()
         let printer = MessagePrinter(loop: loop, output: output, limit: count) { finish.yield() }
+        let store: SessionStore?
+        do {
+            store = try ConnectionOptions.sessionStore(arguments, logger: logger)
+        } catch {
+            Console.error("error: \(error)")
+            return .cannotCreate
+        }
         let client = MQTTClient(
             configuration: configuration,
             eventLoop: loop,
             logger: logger,
+            sessionStore: store,
             onMessage: printer.handle
         )
         let signals = Signals.onTermination { finish.yield() }

@@ -1,5 +1,6 @@
 import ArgumentParsing
 import IO
+import Logging
 import MQTTClient
 import MQTTCodec
 
@@ -53,6 +54,19 @@ enum ConnectionOptions {
             help: "MQTT 5.0: wait this long after a loss before publishing the will."
         ),
     ]
+
+    /// For commands whose client can keep its half of the session on disk.
+    static let sessionStoreArgument = ArgumentSpec.option(
+        "--session-store",
+        value: "DIR",
+        help: "Keep unacknowledged QoS 1/2 messages (and QoS 2 receipts) in DIR, so a restart loses none."
+    )
+
+    /// Opens the store `--session-store` names, if it does.
+    static func sessionStore(_ arguments: ParsedArguments, logger: Logger) throws(MQTTClientError) -> SessionStore? {
+        guard let directory = arguments.value("session-store") else { return nil }
+        return try SessionStore(directory: directory, logger: logger)
+    }
 
     /// The configuration the options describe. `identity` distinguishes this use (command and
     /// topics) in the default client identifier of a persistent session.

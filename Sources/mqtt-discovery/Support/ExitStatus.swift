@@ -10,6 +10,9 @@ enum ExitStatus: Int32 {
     case dataError = 65
     /// An input file could not be read (`EX_NOINPUT`).
     case noInput = 66
+    /// A file or directory of ours cannot be created or used, e.g. a session store another
+    /// process holds (`EX_CANTCREAT`).
+    case cannotCreate = 73
     /// The broker cannot be reached, or TLS failed (`EX_UNAVAILABLE`).
     case unavailable = 69
     /// The broker broke the protocol (`EX_PROTOCOL`).

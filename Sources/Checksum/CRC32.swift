@@ -1,4 +1,5 @@
-/// CRC-32 (IEEE 802.3, the polynomial zlib uses), to notice a damaged record in the disk queue.
+/// CRC-32 (IEEE 802.3, the polynomial zlib uses), to notice a damaged record in a file: the
+/// monitor's disk queue, the MQTT client's session store.
 public enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { index in
         var value = UInt32(index)
