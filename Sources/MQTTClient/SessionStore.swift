@@ -50,7 +50,7 @@ public final class SessionStore: @unchecked Sendable {
                     "the session store \(directory) is in use by another process"
                 )
             }
-            (snapshot, fileSize) = try Self.read(file, logger: logger)
+            (snapshot, fileSize) = try Self.read(file, logger: logger, repair: true)
         } catch let error as MQTTClientError {
             throw error
         } catch let error as IOError {
@@ -74,6 +74,22 @@ public final class SessionStore: @unchecked Sendable {
     /// wait for PUBREL.
     public var pending: (outgoing: Int, incomingQoS2: Int) {
         (snapshot.outgoing.count, snapshot.incomingQoS2.count)
+    }
+
+    /// What the store in `directory` holds, read without opening it for writing (another process
+    /// may have it open): for tools and tests that watch a client's backlog.
+    public static func pending(
+        inDirectory directory: String
+    ) throws(MQTTClientError) -> (
+        outgoing: Int, incomingQoS2: Int
+    ) {
+        do {
+            let file = try File(path: "\(directory)/session.log", create: false)
+            let (snapshot, _) = try read(file, logger: .disabled, repair: false)
+            return (snapshot.outgoing.count, snapshot.incomingQoS2.count)
+        } catch {
+            throw .invalidConfiguration("the session store \(directory): \(error)")
+        }
     }
 
     /// Writes a change.
@@ -143,8 +159,8 @@ public final class SessionStore: @unchecked Sendable {
         }
     }
 
-    /// Replays the file; a torn or damaged record ends it (the rest is cut off).
-    private static func read(_ file: File, logger: Logger) throws(IOError) -> (SessionSnapshot, Int) {
+    /// Replays the file; a torn or damaged record ends it (and, to `repair`, the rest is cut off).
+    private static func read(_ file: File, logger: Logger, repair: Bool) throws(IOError) -> (SessionSnapshot, Int) {
         let size = try file.size()
         let bytes = try file.read(at: 0, count: size)
         var snapshot = SessionSnapshot()
@@ -156,7 +172,7 @@ public final class SessionStore: @unchecked Sendable {
                     logger.warning(
                         "the session store \(file.path) has an unreadable record at byte \(offset); ignoring the rest"
                     )
-                    try file.truncate(to: offset)
+                    if repair { try file.truncate(to: offset) }
                     return (snapshot, offset)
                 }
                 snapshot.apply(change)
@@ -165,13 +181,13 @@ public final class SessionStore: @unchecked Sendable {
                 logger.warning(
                     "the session store \(file.path) ends in a torn record at byte \(offset) (a crash while writing); it is cut off"
                 )
-                try file.truncate(to: offset)
+                if repair { try file.truncate(to: offset) }
                 return (snapshot, offset)
             case .damaged(let problem):
                 logger.warning(
                     "the session store \(file.path) is damaged at byte \(offset) (\(problem)); ignoring the rest"
                 )
-                try file.truncate(to: offset)
+                if repair { try file.truncate(to: offset) }
                 return (snapshot, offset)
             }
         }

@@ -5,6 +5,12 @@ import Synchronization
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// `sub` and `pub` as a user runs them, against a real mosquitto.
 @Suite("sub and pub against mosquitto", .serialized)
 struct ClientCommandTests {
@@ -244,6 +250,68 @@ struct TLSCommandTests {
         #expect(without.status == 69)
         #expect(without.standardError.hasPrefix("error: "))
     }
+
+    @Test("pub --session-store: what a killed pub held is delivered by the next one, each QoS 2 message once")
+    func sessionStoreSurvivesKill() async throws {
+        let broker = try await Mosquitto()
+        let directory = try TemporaryDirectory()
+        let store = directory.path + "/store"
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let inbox = WillInbox()
+        var subscriber = ClientConfiguration(url: try BrokerURL(broker.url), clientIdentifier: "store-subscriber")
+        subscriber.cleanStart = false
+        let observer = MQTTClient(configuration: subscriber, eventLoop: loop, onMessage: inbox.handler)
+        try await observer.connect()
+        try await observer.subscribe([Subscription(topicFilter: "store/#", qos: .exactlyOnce)])
+
+        // Standard input is a FIFO we write to once pub is connected and the broker frozen: pub
+        // then sends what the broker's Receive Maximum allows, queues the rest, and is killed.
+        let fifo = directory.path + "/stdin"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = open(fifo, O_RDWR)
+        let session = ["--url", broker.url, "-t", "store/x", "-q", "2", "-i", "store-pub", "--no-clean"]
+        let pub = try ExternalProcess(
+            Binary.path,
+            ["pub", "-l", "--session-store", store, "--log-level", "info"] + session,
+            standardInput: fifo,
+            separateStandardError: true
+        )
+        try await pub.waitForLog(containing: "connected")
+        broker.freeze()
+        let count = 200
+        let lines = (0..<count).map { "m-\($0)\n" }.joined()
+        _ = lines.utf8CString.withUnsafeBytes { write(writer, $0.baseAddress, $0.count - 1) }
+        close(writer)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while (try? SessionStore.pending(inDirectory: store).outgoing) != count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try SessionStore.pending(inDirectory: store).outgoing == count, "every line kept before the kill")
+        pub.stop(signal: 9)
+        broker.thaw()
+
+        let next = try await Binary.run(
+            ["pub", "-m", "last", "--session-store", store, "--log-level", "info"] + session,
+            timeout: .seconds(30)
+        )
+        #expect(next.status == 0, "\(next.standardError)")
+        #expect(next.standardError.contains("\(count) unacknowledged messages from the session store will be sent"))
+        #expect(try SessionStore.pending(inDirectory: store).outgoing == 0)
+
+        let expected = Set((0..<count).map { "m-\($0)" } + ["last"])
+        let arrived = ContinuousClock.now + .seconds(10)
+        while inbox.payloads.count < expected.count, ContinuousClock.now < arrived {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Anything sent twice would follow at once.
+        try await Task.sleep(for: .milliseconds(300))
+        let payloads = inbox.payloads
+        let missing = expected.subtracting(payloads)
+        #expect(missing.isEmpty, "\(missing.count) missing, e.g. \(missing.sorted().prefix(3))")
+        #expect(payloads.count == expected.count, "delivered twice: \(payloads.count - Set(payloads).count)")
+        await observer.disconnect()
+    }
 }
 
 /// Collects messages for the will tests.
@@ -258,6 +326,8 @@ final class WillInbox: Sendable {
     }
 
     var count: Int { messages.withLock { $0.count } }
+
+    var payloads: [String] { messages.withLock { $0.map { String(decoding: $0.payload, as: UTF8.self) } } }
 
     func first(timeout: Duration) async throws -> Message {
         let deadline = ContinuousClock.now + timeout
