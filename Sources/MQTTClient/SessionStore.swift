@@ -53,8 +53,6 @@ public final class SessionStore: @unchecked Sendable {
             (snapshot, fileSize) = try Self.read(file, logger: logger, repair: true)
         } catch let error as MQTTClientError {
             throw error
-        } catch let error as IOError {
-            throw .invalidConfiguration("the session store \(directory): \(error)")
         } catch {
             throw .invalidConfiguration("the session store \(directory): \(error)")
         }
