@@ -15,21 +15,28 @@ struct DeviceTable: Sendable {
     /// The hash of a device key: eight bytes at a time, each word folded in with a 128-bit
     /// multiply of the seeded state (the construction of wyhash and foldhash).
     func hash(group: Int32, id: String) -> UInt32 {
-        var id = id
-        return id.withUTF8 { bytes in
-            var state = seed ^ (UInt64(UInt32(bitPattern: group)) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bytes.count)
-            var offset = 0
-            let raw = UnsafeRawBufferPointer(bytes)
+        if let hash = id.utf8.withContiguousStorageIfAvailable({ hash(group: group, utf8: $0) }) { return hash }
+        return Array(id.utf8).withUnsafeBufferPointer { hash(group: group, utf8: $0) }
+    }
+
+    /// The hash of a device key whose id is the UTF-8 `bytes`; equal to the hash of the same id as a
+    /// `String`.
+    @inline(__always)
+    func hash(group: Int32, utf8 bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var state = seed ^ (UInt64(UInt32(bitPattern: group)) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bytes.count)
+        var offset = 0
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
             while offset + 8 <= bytes.count {
                 let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                 state = Self.fold(state ^ word, 0x2D35_8DCC_AA6C_78A5 ^ seed)
                 offset += 8
             }
-            var tail: UInt64 = 0
-            for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index - offset)) }
-            state = Self.fold(state ^ tail, 0x8BB8_4B93_962E_ACC9)
-            return UInt32(truncatingIfNeeded: state ^ (state >> 32))
         }
+        var tail: UInt64 = 0
+        for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << (8 * UInt64(index - offset)) }
+        state = Self.fold(state ^ tail, 0x8BB8_4B93_962E_ACC9)
+        return UInt32(truncatingIfNeeded: state ^ (state >> 32))
     }
 
     @inline(__always)

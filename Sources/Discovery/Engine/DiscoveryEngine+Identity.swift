@@ -2,61 +2,94 @@ import MQTTClient
 
 /// Device ids and properties.
 extension DiscoveryEngine {
-    /// The id a message on `topic` gives through `entry`: the topic itself for a plain filter, the
-    /// placeholder values (in the group's order, joined with `/`) for a template. Levels are found
-    /// in the topic's UTF-8 without splitting it, and ids of up to 15 bytes are small strings, so
-    /// this usually allocates nothing.
-    func deviceID(entry: Int, topic: String) -> String {
-        let captures = entryCaptures[entry]
-        guard !captures.isEmpty else { return topic }
-        var topic = topic
-        return topic.withUTF8 { bytes in
-            if captures.count == 1 { return String(decoding: Self.level(captures[0], of: bytes), as: UTF8.self) }
-            var id: [UInt8] = []
-            for (position, level) in captures.enumerated() {
-                if position > 0 { id.append(UInt8(ascii: "/")) }
-                id.append(contentsOf: Self.level(level, of: bytes))
-            }
-            return String(decoding: id, as: UTF8.self)
+    /// Calls `body` with the UTF-8 of the id a message on `topic` gives through `entry`: the topic
+    /// itself for a plain filter, the placeholder values (in the group's order, joined with `/`) for
+    /// a template. Levels are found in the topic's bytes without splitting it, and only an id made
+    /// of several levels is copied, so on the common paths this allocates nothing.
+    @inline(__always)
+    static func withDeviceID<Result>(
+        level: Int32,
+        captures: [Int],
+        topic: UnsafeBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
+        if level == IDLevel.topic { return body(topic) }
+        if level >= 0 { return body(TopicLevels.level(Int(level), of: topic)) }
+        var id: [UInt8] = []
+        for (position, number) in captures.enumerated() {
+            if position > 0 { id.append(UInt8(ascii: "/")) }
+            id.append(contentsOf: TopicLevels.level(number, of: topic))
         }
+        return id.withUnsafeBufferPointer(body)
     }
 
-    /// Level number `number` (from 0) of a topic; the topic matched the entry's filter, so the
-    /// level exists. (Levels split at `/` bytes, which never occur inside a UTF-8 sequence.)
-    static func level(_ number: Int, of bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        var start = 0
-        var remaining = number
-        while remaining > 0 && start < bytes.count {
-            if bytes[start] == UInt8(ascii: "/") { remaining -= 1 }
-            start += 1
-        }
-        var end = start
-        while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
-        return UnsafeBufferPointer(rebasing: bytes[start..<end])
+    /// What ``DiscoveryEngine/Entry/idLevel`` holds for an entry whose id is not one level.
+    enum IDLevel {
+        /// The id is the whole topic (a plain filter).
+        static let topic: Int32 = -1
+        /// The id joins several levels (``DiscoveryEngine/entryCaptures``).
+        static let joined: Int32 = -2
     }
 
     /// The device as reported: id and properties (built only when a change is emitted).
     func device(_ index: Int32) -> Device {
         let record = records[Int(index)]
-        let group = groups[Int(record.group)]
-        var properties: [String: String] = [:]
-        properties.reserveCapacity(4)
+        var properties: [String: String] = Dictionary(minimumCapacity: 4)
         properties[names.brokerURI] = brokerURIs[Int(record.firstBroker)]
         properties[names.deviceID] = record.id
         if let extra = conventionProperties[index] {
             for (key, value) in extra { properties[details.propertyName(key)] = value }
-        } else if group.names.isEmpty {
-            properties[names.topic] = record.id
         } else {
-            let values = Dictionary(
-                uniqueKeysWithValues: zip(
-                    group.names,
-                    record.id.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-                )
-            )
-            properties[names.topic] =
-                details.topics[Int(group.primaryEntry)].template.filled(with: values)
+            properties[names.topic] = topic(of: record)
         }
         return Device(id: record.id, properties: properties)
+    }
+
+    /// A device's `MQTT_TOPIC`: its topic for a plain filter, else its group's primary template
+    /// with the id's values in place of the placeholders (`factory/press7/telemetry/#`).
+    private func topic(of record: Record) -> String {
+        let group = groups[Int(record.group)]
+        if group.names.isEmpty { return record.id }
+        var topic = ""
+        topic.reserveCapacity(group.topicPieces.count * 8 + record.id.utf8.count)
+        if group.names.count == 1 {
+            for piece in group.topicPieces {
+                switch piece {
+                case .text(let text): topic += text
+                case .value: topic += record.id
+                }
+            }
+            return topic
+        }
+        // Values never contain `/` (each is one topic level), so splitting the id is exact.
+        let values = record.id.split(separator: "/", omittingEmptySubsequences: false)
+        for piece in group.topicPieces {
+            switch piece {
+            case .text(let text): topic += text
+            case .value(let number): topic += number < values.count ? values[number] : "+"
+            }
+        }
+        return topic
+    }
+
+    /// `template` as text between its placeholders, each placeholder given as its position in
+    /// `names`.
+    static func topicPieces(of template: TopicTemplate, names: [String]) -> [TopicPiece] {
+        var pieces: [TopicPiece] = []
+        var text = ""
+        for (position, level) in template.levels.enumerated() {
+            if position > 0 { text += "/" }
+            switch level {
+            case .literal(let literal): text += literal
+            case .singleWildcard: text += "+"
+            case .multiWildcard: text += "#"
+            case .placeholder(let name):
+                if !text.isEmpty { pieces.append(.text(text)) }
+                text = ""
+                pieces.append(.value(names.firstIndex(of: name) ?? 0))
+            }
+        }
+        if !text.isEmpty { pieces.append(.text(text)) }
+        return pieces
     }
 }

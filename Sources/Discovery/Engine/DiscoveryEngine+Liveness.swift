@@ -6,27 +6,35 @@ extension DiscoveryEngine {
     mutating func applyEntry(
         _ entry: Int,
         topic: String,
+        utf8 bytes: UnsafeBufferPointer<UInt8>,
         payload: ArraySlice<UInt8>,
         retain: Bool,
         broker: Int,
         now: Int64,
         into changes: inout [DeviceChange]
     ) {
-        let group = entryGroups[entry]
-        if entryIsStatus[entry] {
+        let route = entries[entry]
+        let group = route.group
+        let level = route.idLevel
+        if route.isStatus {
             // A status entry: the payload sets the state; retained status is current state.
             if payload.isEmpty {
-                clear(group: group, id: deviceID(entry: entry, topic: topic), now: now, into: &changes)
+                clear(group: group, entry: entry, topic: bytes, now: now, into: &changes)
             } else if onlinePayloads[entry].contains(where: { payload.elementsEqual($0) }) {
-                let index = record(group: group, id: deviceID(entry: entry, topic: topic), broker: broker)
+                let index = Self.withDeviceID(level: level, captures: entryCaptures[entry], topic: bytes) { id in
+                    record(group: group, utf8: id, broker: broker) { level == IDLevel.topic ? topic : nil }
+                }
                 records[Int(index)].brokers |= 1 << UInt64(broker)
                 records[Int(index)].status = .online
-                let timeout = timeoutNanoseconds[entry]
+                let timeout = route.timeout
                 records[Int(index)].statusUntil = timeout > 0 ? now + timeout : 0
                 evaluate(index, now: now, into: &changes)
             } else if offlinePayloads[entry].contains(where: { payload.elementsEqual($0) }) {
                 // An unknown device going offline needs no record.
-                if let index = find(group: group, id: deviceID(entry: entry, topic: topic)) {
+                let found = Self.withDeviceID(level: level, captures: entryCaptures[entry], topic: bytes) { id in
+                    find(group: group, utf8: id)
+                }
+                if let index = found {
                     records[Int(index)].status = .offline
                     evaluate(index, now: now, into: &changes)
                 }
@@ -35,34 +43,70 @@ extension DiscoveryEngine {
         }
         // A traffic entry.
         if payload.isEmpty {
-            clear(group: group, id: deviceID(entry: entry, topic: topic), now: now, into: &changes)
+            clear(group: group, entry: entry, topic: bytes, now: now, into: &changes)
             return
         }
         // A retained replay is state of unknown age, not a sign of life.
         if retain { return }
-        let index = record(group: group, id: deviceID(entry: entry, topic: topic), broker: broker)
+        let index: Int32
+        if level >= 0 {
+            index = record(group: group, utf8: TopicLevels.level(Int(level), of: bytes), broker: broker) { nil }
+        } else {
+            index = Self.withDeviceID(level: level, captures: entryCaptures[entry], topic: bytes) { id in
+                record(group: group, utf8: id, broker: broker) { level == IDLevel.topic ? topic : nil }
+            }
+        }
         let heard = records[Int(index)].heard(
-            until: now + timeoutNanoseconds[entry],
+            until: now + route.timeout,
             broker: broker,
             connected: connected
         )
         if heard { evaluate(index, now: now, into: &changes) }
     }
 
-    /// An empty payload: the device's retained state was cleared, so it is gone.
-    mutating func clear(group: Int32, id: String, now: Int64, into changes: inout [DeviceChange]) {
-        guard let index = find(group: group, id: id) else { return }
+    /// An empty payload on an entry's topic: the device's retained state was cleared, so it is gone.
+    mutating func clear(
+        group: Int32,
+        entry: Int,
+        topic: UnsafeBufferPointer<UInt8>,
+        now: Int64,
+        into changes: inout [DeviceChange]
+    ) {
+        let found = Self.withDeviceID(level: entries[entry].idLevel, captures: entryCaptures[entry], topic: topic) {
+            find(group: group, utf8: $0)
+        }
+        guard let index = found else { return }
         records[Int(index)].status = .unknown
         records[Int(index)].trafficUntil = 0
         records[Int(index)].statusUntil = 0
         evaluate(index, now: now, into: &changes)
     }
 
+    /// The record for the id whose UTF-8 is `id`, made if new; its `String` is `made()` if that
+    /// has one at hand (the topic, for a plain filter), else it is decoded from the bytes.
+    @inline(__always)
+    mutating func record(
+        group: Int32,
+        utf8 id: UnsafeBufferPointer<UInt8>,
+        broker: Int,
+        made: () -> String?
+    ) -> Int32 {
+        let hash = table.hash(group: group, utf8: id)
+        if let index = find(hash, group: group, utf8: id) { return index }
+        return insert(
+            Record(id: made() ?? String(decoding: id, as: UTF8.self), group: group, firstBroker: UInt8(broker)),
+            hash: hash
+        )
+    }
+
     /// The record for `id`, made if new.
     mutating func record(group: Int32, id: String, broker: Int) -> Int32 {
         let hash = table.hash(group: group, id: id)
         if let index = find(hash, group: group, id: id) { return index }
-        let record = Record(id: id, group: group, firstBroker: UInt8(broker))
+        return insert(Record(id: id, group: group, firstBroker: UInt8(broker)), hash: hash)
+    }
+
+    private mutating func insert(_ record: Record, hash: UInt32) -> Int32 {
         let index: Int32
         if let slot = freeSlots.popLast() {
             index = slot
@@ -80,9 +124,45 @@ extension DiscoveryEngine {
         find(table.hash(group: group, id: id), group: group, id: id)
     }
 
+    /// The record for the id whose UTF-8 is `id` in `group`, if there is one.
+    func find(group: Int32, utf8 id: UnsafeBufferPointer<UInt8>) -> Int32? {
+        find(table.hash(group: group, utf8: id), group: group, utf8: id)
+    }
+
     @inline(__always)
     func find(_ hash: UInt32, group: Int32, id: String) -> Int32? {
         table.find(hash) { records[Int($0)].group == group && records[Int($0)].id == id }
+    }
+
+    @inline(__always)
+    func find(_ hash: UInt32, group: Int32, utf8 id: UnsafeBufferPointer<UInt8>) -> Int32? {
+        table.find(hash) { records[Int($0)].group == group && Self.utf8(of: records[Int($0)].id, equals: id) }
+    }
+
+    /// Whether `string`'s UTF-8 is `bytes`, compared eight bytes at a time.
+    @inline(__always)
+    static func utf8(of string: String, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard string.utf8.count == bytes.count else { return false }
+        let equal = string.utf8.withContiguousStorageIfAvailable { stored -> Bool in
+            guard let left = stored.baseAddress, let right = bytes.baseAddress else { return true }
+            let a = UnsafeRawPointer(left)
+            let b = UnsafeRawPointer(right)
+            var offset = 0
+            while offset + 8 <= bytes.count {
+                if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                {
+                    return false
+                }
+                offset += 8
+            }
+            while offset < bytes.count {
+                if left[offset] != right[offset] { return false }
+                offset += 1
+            }
+            return true
+        }
+        return equal ?? string.utf8.elementsEqual(bytes)
     }
 
     /// Whether the device is present at `now`.

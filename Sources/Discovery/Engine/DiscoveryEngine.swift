@@ -38,6 +38,28 @@ public struct DiscoveryEngine: Sendable {
         var names: [String]
         /// The entry whose filled-in template is a device's `MQTT_TOPIC` (the first traffic entry).
         var primaryEntry: Int32
+        /// That template as text between the places where the id's values go.
+        var topicPieces: [TopicPiece] = []
+    }
+
+    /// A piece of a device's `MQTT_TOPIC`: text of the template, or one of the id's values.
+    enum TopicPiece: Sendable {
+        case text(String)
+        /// The value of the group's placeholder number n.
+        case value(Int)
+    }
+
+    /// A topic entry, as the per-message path reads it.
+    struct Entry: Sendable {
+        var group: Int32
+        /// The topic level that is the device id when it is one level, else ``IDLevel/topic`` or
+        /// ``IDLevel/joined``: the common cases without touching an inner array.
+        var idLevel: Int32
+        /// Whether the entry's payloads are statuses rather than traffic.
+        var isStatus: Bool
+        /// Silence timeout (traffic), or how long an online status holds (status; 0: until
+        /// changed).
+        var timeout: Int64
     }
 
     /// One device's state: 64 bytes, 8-byte fields first, so a lookup touches few cache lines.
@@ -68,9 +90,8 @@ public struct DiscoveryEngine: Sendable {
 
     var trie = TopicTrie<Route>()
     var groups: [Group] = []
-    var entryGroups: [Int32] = []
-    /// Whether each entry's payloads are statuses rather than traffic.
-    var entryIsStatus: [Bool] = []
+    /// What every message on each topic entry needs, in one place.
+    var entries: [Entry] = []
     /// For each entry, the topic level holding each of its group's placeholders, in the group's
     /// order (empty for plain filters).
     var entryCaptures: [[Int]] = []
@@ -85,7 +106,6 @@ public struct DiscoveryEngine: Sendable {
     var connected: UInt64 = 0
     var downSince: [Int64]
     var matched: [Route] = []
-    var timeoutNanoseconds: [Int64] = []
     /// The names of the properties every device has, with the prefix applied.
     let names: (brokerURI: String, deviceID: String, topic: String)
     /// Each broker's URL without credentials.
@@ -144,17 +164,26 @@ public struct DiscoveryEngine: Sendable {
             {
                 groups[Int(group)].primaryEntry = Int32(index)
             }
-            entryGroups.append(group)
-            entryIsStatus.append(entry.isStatus)
-            entryCaptures.append(
-                groups[Int(group)].names.map { name in
-                    entry.template.levels.firstIndex(of: .placeholder(name))!
-                }
+            let captures = groups[Int(group)].names.map { name in
+                entry.template.levels.firstIndex(of: .placeholder(name))!
+            }
+            entryCaptures.append(captures)
+            entries.append(
+                Entry(
+                    group: group,
+                    idLevel: captures.isEmpty
+                        ? IDLevel.topic : captures.count == 1 ? Int32(captures[0]) : IDLevel.joined,
+                    isStatus: entry.isStatus,
+                    timeout: entry.timeout.map(Self.nanoseconds) ?? (entry.isStatus ? 0 : defaultTimeout)
+                )
             )
             onlinePayloads.append(entry.online.map { Array($0.utf8) })
             offlinePayloads.append(entry.offline.map { Array($0.utf8) })
-            timeoutNanoseconds.append(entry.timeout.map(Self.nanoseconds) ?? (entry.isStatus ? 0 : defaultTimeout))
             trie.insert(entry.template.filter, .entry(Int32(index)))
+        }
+        for group in groups.indices where !groups[group].names.isEmpty {
+            let template = details.topics[Int(groups[group].primaryEntry)].template
+            groups[group].topicPieces = Self.topicPieces(of: template, names: groups[group].names)
         }
         for settings in details.conventions {
             groups.append(Group(names: [], primaryEntry: -1))
@@ -229,16 +258,54 @@ public struct DiscoveryEngine: Sendable {
         now: Instant,
         into changes: inout [DeviceChange]
     ) {
+        // Native strings are contiguous UTF-8: the topic is matched and identified in its bytes.
+        let handled: Void? = topic.utf8.withContiguousStorageIfAvailable { bytes in
+            received(
+                topic: topic,
+                utf8: bytes,
+                payload: payload,
+                retain: retain,
+                from: broker,
+                now: now,
+                into: &changes
+            )
+        }
+        if handled == nil {
+            Array(topic.utf8).withUnsafeBufferPointer { bytes in
+                received(
+                    topic: topic,
+                    utf8: bytes,
+                    payload: payload,
+                    retain: retain,
+                    from: broker,
+                    now: now,
+                    into: &changes
+                )
+            }
+        }
+    }
+
+    private mutating func received(
+        topic: String,
+        utf8 bytes: UnsafeBufferPointer<UInt8>,
+        payload: ArraySlice<UInt8>,
+        retain: Bool,
+        from broker: Int,
+        now: Instant,
+        into changes: inout [DeviceChange]
+    ) {
         matched.removeAll(keepingCapacity: true)
-        trie.matches(topic, into: &matched)
-        guard !matched.isEmpty else { return }
-        let routes = matched
-        for route in routes {
-            switch route {
+        trie.matches(utf8: bytes, into: &matched)
+        // Routes are read by position: handling one never changes `matched`, and not copying the
+        // array keeps its buffer's reference count out of the path.
+        var position = 0
+        while position < matched.count {
+            switch matched[position] {
             case .entry(let entry):
                 applyEntry(
                     Int(entry),
                     topic: topic,
+                    utf8: bytes,
                     payload: payload,
                     retain: retain,
                     broker: broker,
@@ -250,6 +317,7 @@ public struct DiscoveryEngine: Sendable {
                 conventions[Int(index)].handle(topic: topic, payload: payload, retain: retain, context: &context)
                 apply(context.intents, of: index, broker: broker, now: now.nanoseconds, into: &changes)
             }
+            position += 1
         }
     }
 
