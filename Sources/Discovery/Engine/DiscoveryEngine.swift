@@ -294,8 +294,7 @@ public struct DiscoveryEngine: Sendable {
         now: Instant,
         into changes: inout [DeviceChange]
     ) {
-        matched.removeAll(keepingCapacity: true)
-        trie.matches(utf8: bytes, into: &matched)
+        match(bytes)
         // Routes are read by position: handling one never changes `matched`, and not copying the
         // array keeps its buffer's reference count out of the path.
         var position = 0
@@ -319,6 +318,19 @@ public struct DiscoveryEngine: Sendable {
             }
             position += 1
         }
+    }
+
+    /// Sets ``matched`` to the routes of the topic whose UTF-8 is `bytes`.
+    @inline(__always)
+    mutating func match(_ bytes: UnsafeBufferPointer<UInt8>) {
+        // The buffer is swapped out while the trie is walked: with `matched` borrowed for writing
+        // and the trie read in the same access to `self`, the compiler would copy the trie (and
+        // retain every array in it) on each call.
+        var found: [Route] = []
+        swap(&found, &matched)
+        found.removeAll(keepingCapacity: true)
+        trie.matches(utf8: bytes, into: &found)
+        swap(&found, &matched)
     }
 
     /// Time has passed: devices whose timeout, grace period or debounce window ended are decided.
