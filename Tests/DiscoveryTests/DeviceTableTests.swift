@@ -39,4 +39,16 @@ struct DeviceTableTests {
         #expect(table.hash(group: 0, id: "x") != table.hash(group: 1, id: "x"))
         #expect(table.hash(group: 0, id: "12345678") != table.hash(group: 0, id: "123456780"))
     }
+
+    @Test(
+        "an id hashes the same from its String and from its bytes (records made from a topic's bytes are removed by id)"
+    )
+    func bytesAndStringsAgree() {
+        let table = DeviceTable()
+        for id in ["", "a", "press7", "12345678", "123456789", "device-0000000000000001", "pumpe-ü-7", "東京/温度"] {
+            var bytes = Array(id.utf8)
+            let fromBytes = bytes.withUnsafeMutableBufferPointer { table.hash(group: 3, utf8: UnsafeBufferPointer($0)) }
+            #expect(fromBytes == table.hash(group: 3, id: id), "\(id)")
+        }
+    }
 }
