@@ -35,8 +35,9 @@ public enum ConnectionState: Hashable, Sendable, CustomStringConvertible {
 /// A received payload is a slice of the buffer the network read went into: no byte was copied on
 /// its way to the application.
 public struct Message: Hashable, Sendable {
-    /// The PUBLISH the message came in (topic aliases already resolved).
-    var packet: PublishPacket
+    /// The PUBLISH the message came in (topic aliases already resolved). Visible to inlined
+    /// accessors, so reading a field of a received message is a load, not a call.
+    @usableFromInline var packet: PublishPacket
 
     init(_ packet: PublishPacket) {
         self.packet = packet
@@ -54,13 +55,13 @@ public struct Message: Hashable, Sendable {
     }
 
     /// The topic.
-    public var topic: String { packet.topicName }
+    @inlinable public var topic: String { packet.topicName }
     /// The payload.
-    public var payload: ArraySlice<UInt8> { packet.payload }
+    @inlinable public var payload: ArraySlice<UInt8> { packet.payload }
     /// The quality of service it was delivered at.
-    public var qos: QoS { packet.qos }
+    @inlinable public var qos: QoS { packet.qos }
     /// Whether the broker sent it from its retained store (a replay, not fresh traffic).
-    public var retain: Bool { packet.retain }
+    @inlinable public var retain: Bool { packet.retain }
     /// MQTT 5.0 properties.
     public var properties: PublishProperties { packet.properties }
 }

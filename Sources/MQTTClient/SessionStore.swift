@@ -45,7 +45,7 @@ public final class SessionStore: @unchecked Sendable {
         do {
             try FileSystem.makeDirectories(directory)
             file = try File(path: path)
-            guard try file.lockExclusively() else {
+            guard try file.lockExclusively(waitingUpTo: 200) else {
                 throw MQTTClientError.invalidConfiguration(
                     "the session store \(directory) is in use by another process"
                 )

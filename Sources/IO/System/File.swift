@@ -99,6 +99,20 @@ public final class File: @unchecked Sendable {
         return true
     }
 
+    /// As ``lockExclusively()``, trying again every 10 ms for up to `milliseconds` while another
+    /// descriptor holds the lock. A lock can be held for a moment by nobody who wants it: a child
+    /// process another thread is starting inherits every open descriptor until it executes its
+    /// program (close-on-exec closes them only then), and with them the lock.
+    public func lockExclusively(waitingUpTo milliseconds: Int) throws(IOError) -> Bool {
+        var waited = 0
+        while try !lockExclusively() {
+            guard waited < milliseconds else { return false }
+            usleep(10_000)
+            waited += 10
+        }
+        return true
+    }
+
     /// Closes the file; later calls fail.
     public func close() {
         if descriptor >= 0 { Syscall.close(descriptor) }
