@@ -15,8 +15,7 @@ struct DeviceTable: Sendable {
     /// The hash of a device key: eight bytes at a time, each word folded in with a 128-bit
     /// multiply of the seeded state (the construction of wyhash and foldhash).
     func hash(group: Int32, id: String) -> UInt32 {
-        if let hash = id.utf8.withContiguousStorageIfAvailable({ hash(group: group, utf8: $0) }) { return hash }
-        return Array(id.utf8).withUnsafeBufferPointer { hash(group: group, utf8: $0) }
+        id.withUTF8Bytes { hash(group: group, utf8: $0) }
     }
 
     /// The hash of a device key whose id is the UTF-8 `bytes`; equal to the hash of the same id as a

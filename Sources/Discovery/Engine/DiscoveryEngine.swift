@@ -258,8 +258,8 @@ public struct DiscoveryEngine: Sendable {
         now: Instant,
         into changes: inout [DeviceChange]
     ) {
-        // Native strings are contiguous UTF-8: the topic is matched and identified in its bytes.
-        let handled: Void? = topic.utf8.withContiguousStorageIfAvailable { bytes in
+        // The topic is matched and identified in its bytes.
+        topic.withUTF8Bytes { bytes in
             received(
                 topic: topic,
                 utf8: bytes,
@@ -269,19 +269,6 @@ public struct DiscoveryEngine: Sendable {
                 now: now,
                 into: &changes
             )
-        }
-        if handled == nil {
-            Array(topic.utf8).withUnsafeBufferPointer { bytes in
-                received(
-                    topic: topic,
-                    utf8: bytes,
-                    payload: payload,
-                    retain: retain,
-                    from: broker,
-                    now: now,
-                    into: &changes
-                )
-            }
         }
     }
 
