@@ -94,7 +94,7 @@ enum CodecBenchmark {
                 decoder.append(chunk)
                 while let packet = try decoder.next() {
                     if case .publish(let publish) = packet {
-                        checksum &+= publish.topicName.utf8.count &+ publish.payload.count
+                        checksum &+= publish.topicUTF8.count &+ publish.payload.count
                     }
                     decoded += 1
                 }

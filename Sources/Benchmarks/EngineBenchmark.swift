@@ -134,7 +134,7 @@ enum EngineBenchmark {
         let start = ContinuousClock.now
         decoder.append(buffer)
         while case .publish(let publish)? = try? decoder.next() {
-            checksum &+= publish.topicName.utf8.count &+ publish.payload.count
+            checksum &+= publish.topicUTF8.count &+ publish.payload.count
             decoded += 1
         }
         let elapsed = seconds(ContinuousClock.now - start)
@@ -159,7 +159,7 @@ enum EngineBenchmark {
         decoder.append(buffer)
         while case .publish(let publish)? = try? decoder.next() {
             engine.received(
-                topic: publish.topicName,
+                topicUTF8: publish.topicUTF8,
                 payload: publish.payload,
                 retain: publish.retain,
                 from: 0,

@@ -141,14 +141,7 @@ public final class Discoverer: @unchecked Sendable {
 
     private func received(_ message: Message, broker: Int) {
         guard !stopped else { return }
-        engine.received(
-            topic: message.topic,
-            payload: message.payload,
-            retain: message.retain,
-            from: broker,
-            now: .now(),
-            into: &changes
-        )
+        engine.received(message, from: broker, now: .now(), into: &changes)
         settle()
     }
 

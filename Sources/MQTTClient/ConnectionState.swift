@@ -54,8 +54,10 @@ public struct Message: Hashable, Sendable {
         packet = PublishPacket(topicName: topic, payload: payload, qos: qos, retain: retain, properties: properties)
     }
 
-    /// The topic.
+    /// The topic. Each read makes a `String`; ``topicUTF8`` does not.
     @inlinable public var topic: String { packet.topicName }
+    /// The topic's UTF-8 bytes (well-formed), a slice of the read the message came in.
+    @inlinable public var topicUTF8: ArraySlice<UInt8> { packet.topicUTF8 }
     /// The payload.
     @inlinable public var payload: ArraySlice<UInt8> { packet.payload }
     /// The quality of service it was delivered at.

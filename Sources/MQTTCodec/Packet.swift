@@ -166,18 +166,14 @@ extension Packet {
         version: ProtocolVersion
     ) throws(MQTTCodecError) -> Packet {
         if header.type == .publish {
-            // The payload is sliced from the storage here, outside the closure, so it shares the
-            // storage rather than copying it. The closure returns nothing: a result passed through
-            // the generic `withUnsafeBufferPointer` costs a copy of the packet.
-            var publish: PublishPacket?
-            var payload = 0..<0
-            try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) in
+            // The topic and payload are sliced from the storage here, outside the closure, so they
+            // share it rather than copying it.
+            var properties: PublishProperties?
+            let head = try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) in
                 var reader = PacketReader(buffer: buffer, body: body, packet: .publish, version: version)
-                publish = try PublishPacket(from: &reader, flags: header.flags)
-                payload = reader.readRest()
+                return try PublishPacket.readHead(from: &reader, flags: header.flags, properties: &properties)
             }
-            publish!.payload = storage[payload]
-            return .publish(publish.take()!)
+            return .publish(PublishPacket.decoded(head, properties: properties, flags: header.flags, storage: storage))
         }
         return try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) -> Packet in
             var reader = PacketReader(buffer: buffer, body: body, packet: header.type, version: version)

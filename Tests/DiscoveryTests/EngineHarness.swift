@@ -19,10 +19,24 @@ struct EngineHarness {
         publish(topic, Array(payload.utf8), retain: retain, broker: broker)
     }
 
+    /// Messages go in as a decoded PUBLISH gives them, the topic's bytes a slice of a larger
+    /// buffer (`byString` passes the topic as a `String` instead).
     @discardableResult
-    mutating func publish(_ topic: String, _ payload: [UInt8], retain: Bool = false, broker: Int = 0) -> [String] {
+    mutating func publish(
+        _ topic: String,
+        _ payload: [UInt8],
+        retain: Bool = false,
+        broker: Int = 0,
+        byString: Bool = false
+    ) -> [String] {
         var new: [DeviceChange] = []
-        engine.received(topic: topic, payload: payload[...], retain: retain, from: broker, now: now, into: &new)
+        if byString {
+            engine.received(topic: topic, payload: payload[...], retain: retain, from: broker, now: now, into: &new)
+        } else {
+            let buffer = Array(("<<" + topic + ">>").utf8)
+            let bytes = buffer[2..<(buffer.count - 2)]
+            engine.received(topicUTF8: bytes, payload: payload[...], retain: retain, from: broker, now: now, into: &new)
+        }
         changes += new
         return new.map(\.description)
     }

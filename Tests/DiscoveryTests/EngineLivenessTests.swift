@@ -228,6 +228,34 @@ struct IdentityTests {
         #expect(harness.engine.devices.map { $0.properties["MQTT_TOPIC"] } == ["a/1/data", "b/1/data"])
     }
 
+    @Test("a topic given as a String and as a decoded PUBLISH's bytes give the same devices")
+    func stringAndBytesAgree() throws {
+        let details = """
+            mqttBrokerUri: tcp://broker:1883
+            topics:
+              - robots/+/joints
+              - lab/{room}/{device}/data/#
+              - filter: lab/{room}/{device}/status
+                online: [on]
+                offline: [off]
+            conventions: [tasmota]
+            """
+        let script: [(String, String)] = [
+            ("robots/r2/joints", "x"), ("robots/ré/joints", "x"), ("lab/r1/d1/status", "on"),
+            ("lab/r1/d2/data/x/y", "1"), ("tele/plug1/LWT", "Online"), ("robots/r2/joints", ""),
+            ("lab/r1/d1/status", "off"), ("tele/plug2/LWT", "Online"), ("tele/plug1/LWT", "Offline"),
+        ]
+        var byString = try EngineHarness(details)
+        var byBytes = try EngineHarness(details)
+        for (topic, payload) in script {
+            let expected = byString.publish(topic, Array(payload.utf8), byString: true)
+            #expect(byBytes.publish(topic, Array(payload.utf8)) == expected, "\(topic) \(payload)")
+        }
+        #expect(byString.changes.count == 9)
+        #expect(byBytes.engine.devices == byString.engine.devices)
+        #expect(byBytes.present == ["r1/d2", "robots/ré/joints", "tele/plug2"])
+    }
+
     @Test("the subscriptions are each entry's filter once, at the highest QoS asked")
     func subscriptions() throws {
         let harness = try EngineHarness(

@@ -91,4 +91,32 @@ struct PacketDecoderTests {
             #expect(error.packet == .puback)
         }
     }
+
+    @Test(
+        "a decoded PUBLISH's topic is its bytes in the read, and reads back as the same String",
+        arguments: [
+            "factory/line7/device-12345/telemetry", "ü/温度/🙂", "a",
+        ]
+    )
+    func topicKeptAsBytes(topic: String) throws {
+        let sent = PublishPacket(topicName: topic, payload: [1, 2, 3], qos: .atLeastOnce, packetIdentifier: 9)
+        let bytes = try Packet.publish(sent).encoded(version: .v5)
+        var decoder = PacketDecoder(version: .v5)
+        // Two packets in one read: the first one's topic must end where its own bytes do.
+        decoder.append(bytes + bytes)
+        guard case .publish(let received)? = try decoder.next() else {
+            Issue.record("no PUBLISH")
+            return
+        }
+        #expect(Array(received.topicUTF8) == Array(topic.utf8))
+        #expect(received.topicUTF8.startIndex == 4)
+        #expect(received.topicName == topic)
+        #expect(received == sent)
+        guard case .publish(let second)? = try decoder.next() else {
+            Issue.record("no second PUBLISH")
+            return
+        }
+        #expect(second.topicUTF8.startIndex == bytes.count + 4)
+        #expect(second.topicName == topic)
+    }
 }

@@ -2,10 +2,10 @@ public import MQTTClient
 
 /// Presence: traffic, status, broker outages, debounce, and reporting changes.
 extension DiscoveryEngine {
-    /// A topic entry matched a message.
+    /// A topic entry matched a message; `topic` is the `String` of `bytes` if the caller has one.
     mutating func applyEntry(
         _ entry: Int,
-        topic: String,
+        topic: String?,
         utf8 bytes: UnsafeBufferPointer<UInt8>,
         payload: ArraySlice<UInt8>,
         retain: Bool,

@@ -251,6 +251,23 @@ public struct DiscoveryEngine: Sendable {
 
     /// A message arrived from broker number `broker` (its index in the details).
     public mutating func received(
+        _ message: Message,
+        from broker: Int,
+        now: Instant,
+        into changes: inout [DeviceChange]
+    ) {
+        received(
+            topicUTF8: message.topicUTF8,
+            payload: message.payload,
+            retain: message.retain,
+            from: broker,
+            now: now,
+            into: &changes
+        )
+    }
+
+    /// A message on `topic` arrived from broker number `broker` (its index in the details).
+    public mutating func received(
         topic: String,
         payload: ArraySlice<UInt8>,
         retain: Bool,
@@ -258,7 +275,6 @@ public struct DiscoveryEngine: Sendable {
         now: Instant,
         into changes: inout [DeviceChange]
     ) {
-        // The topic is matched and identified in its bytes.
         topic.withUTF8Bytes { bytes in
             received(
                 topic: topic,
@@ -272,8 +288,35 @@ public struct DiscoveryEngine: Sendable {
         }
     }
 
+    /// A message on the topic whose UTF-8 is `topicUTF8` (well-formed, as a decoded topic is)
+    /// arrived from broker number `broker`.
+    ///
+    /// The topic is matched and identified in its bytes: a `String` of it is made only for a
+    /// device seen for the first time or a convention that reads it.
+    public mutating func received(
+        topicUTF8: ArraySlice<UInt8>,
+        payload: ArraySlice<UInt8>,
+        retain: Bool,
+        from broker: Int,
+        now: Instant,
+        into changes: inout [DeviceChange]
+    ) {
+        topicUTF8.withUnsafeBufferPointer { bytes in
+            received(
+                topic: nil,
+                utf8: bytes,
+                payload: payload,
+                retain: retain,
+                from: broker,
+                now: now,
+                into: &changes
+            )
+        }
+    }
+
+    /// `topic` is the `String` of `bytes` when the caller has one.
     private mutating func received(
-        topic: String,
+        topic: String?,
         utf8 bytes: UnsafeBufferPointer<UInt8>,
         payload: ArraySlice<UInt8>,
         retain: Bool,
@@ -300,7 +343,12 @@ public struct DiscoveryEngine: Sendable {
                 )
             case .convention(let index):
                 var context = ConventionContext(broker: broker)
-                conventions[Int(index)].handle(topic: topic, payload: payload, retain: retain, context: &context)
+                conventions[Int(index)].handle(
+                    topic: topic ?? String(decoding: bytes, as: UTF8.self),
+                    payload: payload,
+                    retain: retain,
+                    context: &context
+                )
                 apply(context.intents, of: index, broker: broker, now: now.nanoseconds, into: &changes)
             }
             position += 1

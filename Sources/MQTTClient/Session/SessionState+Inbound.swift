@@ -16,14 +16,15 @@ extension SessionState {
                 )
                 return
             }
-            if publish.topicName.isEmpty {
+            if publish.topicUTF8.isEmpty {
                 guard let topic = inboundAliases[alias] else {
                     violation("topic alias \(alias) was never set", code: .topicAliasInvalid, now: now, into: &actions)
                     return
                 }
-                publish.topicName = topic
+                publish = publish.withTopic(utf8: topic[...])
             } else {
-                inboundAliases[alias] = publish.topicName
+                // A copy: a slice would keep the whole read it came in alive.
+                inboundAliases[alias] = Array(publish.topicUTF8)
             }
         }
         switch publish.qos {

@@ -70,7 +70,7 @@ struct SessionState {
     // Incoming QoS 2: identifiers whose PUBLISH was delivered and whose PUBREL has not come yet.
     var incomingQoS2: Set<UInt16> = []
     /// Topic aliases the broker set on this connection [MQTT-3.3.2-7: not carried over].
-    var inboundAliases: [UInt16: String] = [:]
+    var inboundAliases: [UInt16: [UInt8]] = [:]
 
     // Subscriptions.
     var desired: [String: Subscription] = [:]

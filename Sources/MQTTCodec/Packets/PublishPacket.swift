@@ -1,9 +1,19 @@
 /// PUBLISH: an application message (MQTT 3.1.1 §3.3, MQTT 5.0 §3.3).
 ///
-/// A decoded payload is a slice of the buffer the packet was read from, so no bytes are copied.
+/// A decoded packet's topic and payload are slices of the buffer it was read from: no byte is
+/// copied and no `String` is made while decoding. Most receivers only match the topic's bytes
+/// against filters, so a `String` is made only when ``topicName`` is read.
 public struct PublishPacket: Hashable, Sendable {
+    /// The topic's UTF-8 bytes, always well-formed: it is set from a `String` or checked while
+    /// decoding. Compared byte for byte, as topics are [MQTT-4.7.3-4].
+    public private(set) var topicUTF8: ArraySlice<UInt8>
     /// The topic. Under MQTT 5.0 it may be empty when a topic alias stands for it.
-    public var topicName: String
+    ///
+    /// Each read makes a `String` of ``topicUTF8``.
+    public var topicName: String {
+        get { String(decoding: topicUTF8, as: UTF8.self) }
+        set { topicUTF8 = ArraySlice(newValue.utf8) }
+    }
     /// The application payload.
     public var payload: ArraySlice<UInt8>
     /// The quality of service.
@@ -34,7 +44,7 @@ public struct PublishPacket: Hashable, Sendable {
         packetIdentifier: UInt16? = nil,
         properties: PublishProperties = PublishProperties()
     ) {
-        self.topicName = topicName
+        self.topicUTF8 = ArraySlice(topicName.utf8)
         self.payload = payload
         self.qos = qos
         self.retain = retain
@@ -57,36 +67,86 @@ public struct PublishPacket: Hashable, Sendable {
 }
 
 extension PublishPacket {
-    /// Reads everything but the payload, which the caller slices from the storage: the rest of
-    /// the reader's region. `flags` were already checked by ``FixedHeader``.
-    init(from reader: inout PacketReader, flags: UInt8) throws(MQTTCodecError) {
+    /// Where a PUBLISH's topic and payload are, and its packet identifier: read while the buffer
+    /// is borrowed, then the topic and payload are sliced from the storage, so they share it.
+    ///
+    /// Properties come back apart, through an `inout`, so this stays a plain value: a packet built
+    /// from a head holding a reference was copied and the original destroyed (five reference-count
+    /// operations per message in profiles).
+    struct Head {
+        /// Where the topic's bytes are.
+        var topic: Range<Int>
+        /// Where the payload's bytes are: the rest of the packet.
+        var payload: Range<Int>
+        var packetIdentifier: UInt16?
+    }
+
+    /// Reads a PUBLISH's variable header; `flags` were already checked by ``FixedHeader``.
+    static func readHead(
+        from reader: inout PacketReader,
+        flags: UInt8,
+        properties: inout PublishProperties?
+    ) throws(MQTTCodecError) -> Head {
         let qos = QoS(rawValue: (flags >> Flags.qosShift) & 0x03) ?? .atMostOnce
         // MQTT 5.0 allows an empty topic name when a Topic Alias carries the topic.
-        let topicName = try reader.readTopicName(
+        let topic = try reader.readTopicNameBytes(
             .topicName,
             rule: .topicNameWildcards,
             allowEmpty: reader.version == .v5
         )
         let packetIdentifier = qos == .atMostOnce ? nil : try reader.readPacketIdentifier()
-        var boxedProperties: Box<PublishProperties>?
         if reader.version == .v5 {
             // Most messages have an empty property block: then no properties value is made at all.
-            if let properties = try reader.readPropertiesIfAny(PublishProperties.self, .packet(.publish)) {
-                boxedProperties = Box(properties)
-            }
-            if topicName.isEmpty && boxedProperties?.value.topicAlias == nil {
+            properties = try reader.readPropertiesIfAny(PublishProperties.self, .packet(.publish))
+            if topic.isEmpty && properties?.topicAlias == nil {
                 throw reader.error(.emptyTopic, .topicName, rule: .topicAliasOrTopic)
             }
         }
-        // Fields are set directly rather than through the public initialiser: on this path, once
-        // per message, the extra copy (and its retains) showed up in profiles.
-        self.topicName = topicName
-        self.payload = []
+        return Head(topic: topic, payload: reader.readRest(), packetIdentifier: packetIdentifier)
+    }
+
+    /// The packet whose variable header is `head`, with its topic and payload sliced from `storage`.
+    static func decoded(
+        _ head: Head,
+        properties: PublishProperties?,
+        flags: UInt8,
+        storage: [UInt8]
+    ) -> PublishPacket {
+        PublishPacket(
+            topicUTF8: storage[head.topic],
+            payload: storage[head.payload],
+            qos: QoS(rawValue: (flags >> Flags.qosShift) & 0x03) ?? .atMostOnce,
+            retain: flags & Flags.retain != 0,
+            duplicate: flags & Flags.duplicate != 0,
+            packetIdentifier: head.packetIdentifier,
+            boxedProperties: properties.map(Box.init)
+        )
+    }
+
+    private init(
+        topicUTF8: ArraySlice<UInt8>,
+        payload: ArraySlice<UInt8>,
+        qos: QoS,
+        retain: Bool,
+        duplicate: Bool,
+        packetIdentifier: UInt16?,
+        boxedProperties: Box<PublishProperties>?
+    ) {
+        self.topicUTF8 = topicUTF8
+        self.payload = payload
         self.qos = qos
-        self.retain = flags & Flags.retain != 0
-        self.duplicate = flags & Flags.duplicate != 0
+        self.retain = retain
+        self.duplicate = duplicate
         self.packetIdentifier = packetIdentifier
         self.boxedProperties = boxedProperties
+    }
+
+    /// The packet with `topic` (well-formed UTF-8) as its topic: how a receiver puts back the topic
+    /// a Topic Alias stood for (MQTT 5.0 §3.3.2.3.4).
+    package func withTopic(utf8 topic: ArraySlice<UInt8>) -> PublishPacket {
+        var packet = self
+        packet.topicUTF8 = topic
+        return packet
     }
 
     func write<Sink: ByteSink>(to writer: inout PacketWriter<Sink>) throws(MQTTCodecError) {
@@ -94,7 +154,7 @@ extension PublishPacket {
             throw writer.error(.duplicateFlagWithQoS0, .dup, rule: .publishDUP)
         }
         let allowEmpty = writer.version == .v5 && boxedProperties?.value.topicAlias != nil
-        try writer.writeTopicName(topicName, .topicName, rule: .topicNameWildcards, allowEmpty: allowEmpty)
+        try writer.writeTopicName(utf8: topicUTF8, .topicName, rule: .topicNameWildcards, allowEmpty: allowEmpty)
         switch (qos, packetIdentifier) {
         case (.atMostOnce, nil): break
         case (.atMostOnce, .some):

@@ -259,7 +259,7 @@ extension Property {
         case .subscriptionIdentifier(let value) where value == 0 || value > VariableByteInteger.maximum:
             .invalidPropertyValue(value)
         case .maximumQoS(.exactlyOnce): .invalidPropertyValue(2)
-        case .responseTopic(let topic): TopicName.problem(in: topic, allowEmpty: false)
+        case .responseTopic(let topic): TopicName.problem(inUTF8: topic.utf8, allowEmpty: false)
         default: nil
         }
     }

@@ -7,16 +7,16 @@ public enum TopicName {
         func fail(_ problem: MQTTCodecError.Problem, _ rule: Rule) -> MQTTCodecError {
             MQTTCodecError(problem, packet: nil, field: field, version: version, rule: rule)
         }
-        if let problem = problem(in: topic, allowEmpty: false) {
+        if let problem = problem(inUTF8: topic.utf8, allowEmpty: false) {
             throw fail(problem, problem == .emptyTopic ? .topicNotEmpty : .topicNameWildcards)
         }
         try checkEncoding(topic, field: field, version: version)
     }
 
-    /// The first wildcard or emptiness problem in `topic`, if any.
-    static func problem(in topic: String, allowEmpty: Bool) -> MQTTCodecError.Problem? {
-        if topic.utf8.isEmpty && !allowEmpty { return .emptyTopic }
-        if topic.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }) {
+    /// The first wildcard or emptiness problem in the topic whose UTF-8 is `utf8`, if any.
+    static func problem(inUTF8 utf8: some Collection<UInt8>, allowEmpty: Bool) -> MQTTCodecError.Problem? {
+        if utf8.isEmpty && !allowEmpty { return .emptyTopic }
+        if utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }) {
             return .wildcardInTopicName
         }
         return nil

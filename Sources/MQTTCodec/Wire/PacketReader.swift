@@ -118,14 +118,25 @@ struct PacketReader {
     // MARK: - Topics (MQTT 5.0 §4.7)
 
     /// A topic name: a string without wildcards [MQTT-3.3.2-2].
-    ///
-    /// This is the hot path of every PUBLISH: one scan of the raw bytes checks for NUL, non-ASCII
-    /// and wildcards together, and only unusual names take the slower checks.
     mutating func readTopicName(
         _ field: Field,
         rule: Rule,
         allowEmpty: Bool = false
     ) throws(MQTTCodecError) -> String {
+        let range = try readTopicNameBytes(field, rule: rule, allowEmpty: allowEmpty)
+        return String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+    }
+
+    /// A topic name's place in the buffer, its bytes checked but not made into a `String`: a
+    /// PUBLISH keeps its topic as a slice of the storage, like its payload.
+    ///
+    /// This is the hot path of every PUBLISH: one scan of the raw bytes checks for NUL, non-ASCII
+    /// and wildcards together, and only unusual names take the slower checks.
+    mutating func readTopicNameBytes(
+        _ field: Field,
+        rule: Rule,
+        allowEmpty: Bool = false
+    ) throws(MQTTCodecError) -> Range<Int> {
         let length = Int(try readUInt16(field))
         let range = try take(length, field)
         if length == 0 && !allowEmpty {
@@ -133,18 +144,17 @@ struct PacketReader {
         }
         let bytes = UnsafeBufferPointer(rebasing: buffer[range])
         if UTF8Validation.scan(bytes, forWildcards: true) == .plain {
-            return String(decoding: bytes, as: UTF8.self)
+            return range
         }
-        let topic: String
         switch UTF8Validation.validate(bytes) {
-        case .valid(let string): topic = string
+        case .valid: break
         case .invalid: throw error(.invalidUTF8, field, rule: .utf8WellFormed)
         case .containsNull: throw error(.nullCharacter, field, rule: .utf8NoNull)
         }
-        if let problem = TopicName.problem(in: topic, allowEmpty: allowEmpty) {
+        if let problem = TopicName.problem(inUTF8: bytes, allowEmpty: allowEmpty) {
             throw error(problem, field, rule: rule)
         }
-        return topic
+        return range
     }
 
     /// A topic filter, checked against the wildcard rules.

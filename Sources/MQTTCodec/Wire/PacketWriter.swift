@@ -84,7 +84,11 @@ struct PacketWriter<Sink: ByteSink> {
     /// A UTF-8 encoded string: at most 65,535 bytes and no U+0000 [MQTT-1.5.4-2]. A Swift
     /// `String` is always well-formed, so only those two rules need checking.
     mutating func writeString(_ string: String, _ field: Field) throws(MQTTCodecError) {
-        let utf8 = string.utf8
+        try writeString(utf8: string.utf8, field)
+    }
+
+    /// A string given as its UTF-8, which the caller guarantees is well-formed.
+    mutating func writeString(utf8: some Collection<UInt8>, _ field: Field) throws(MQTTCodecError) {
         guard utf8.count <= Int(UInt16.max) else {
             throw error(.stringTooLong(utf8.count), field, rule: .stringLength)
         }
@@ -111,10 +115,20 @@ struct PacketWriter<Sink: ByteSink> {
         rule: Rule,
         allowEmpty: Bool = false
     ) throws(MQTTCodecError) {
-        if let problem = TopicName.problem(in: topic, allowEmpty: allowEmpty) {
+        try writeTopicName(utf8: topic.utf8, field, rule: rule, allowEmpty: allowEmpty)
+    }
+
+    /// A topic name given as its UTF-8, which the caller guarantees is well-formed.
+    mutating func writeTopicName(
+        utf8: some Collection<UInt8>,
+        _ field: Field,
+        rule: Rule,
+        allowEmpty: Bool = false
+    ) throws(MQTTCodecError) {
+        if let problem = TopicName.problem(inUTF8: utf8, allowEmpty: allowEmpty) {
             throw error(problem, field, rule: problem == .emptyTopic ? .topicNotEmpty : rule)
         }
-        try writeString(topic, field)
+        try writeString(utf8: utf8, field)
     }
 
     /// A topic filter, checked against the wildcard rules.
