@@ -25,6 +25,8 @@ let package = Package(
             name: "CShims",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // A CPU cache hint for the discovery engine's hot path; no I/O, no state.
+        .target(name: "CPrefetch"),
 
         // MARK: - Pure wire codecs (no I/O, no Foundation)
         .target(name: "MQTTCodec"),
@@ -47,7 +49,10 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"]),
 
         // MARK: - Discovery: details, topic matching, identity, liveness (pure; clock injected)
-        .target(name: "Discovery", dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML", "JSON"]),
+        .target(
+            name: "Discovery",
+            dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML", "JSON", "CPrefetch"]
+        ),
         // The engine driven live: one MQTT client per broker, on one event loop.
         .target(name: "DiscoveryService", dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "IO", "Logging"]),
 
@@ -138,6 +143,6 @@ let swiftSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
-for target in package.targets where target.type != .system && target.name != "CShims" {
+for target in package.targets where target.type != .system && !["CShims", "CPrefetch"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
 }

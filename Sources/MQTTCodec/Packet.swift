@@ -159,6 +159,22 @@ extension Packet {
 
 extension Packet {
     /// Decodes the body `storage[body]` of a packet whose fixed header was already checked.
+    /// A PUBLISH, the packet nearly every read holds: its topic and payload are sliced from the
+    /// storage here, outside the closure, so they share it rather than copying it.
+    private static func decodePublish(
+        _ header: FixedHeader,
+        from storage: [UInt8],
+        body: Range<Int>,
+        version: ProtocolVersion
+    ) throws(MQTTCodecError) -> Packet {
+        var properties: Box<PublishProperties>?
+        let head = try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) in
+            var reader = PacketReader(buffer: buffer, body: body, packet: .publish, version: version)
+            return try PublishPacket.readHead(from: &reader, flags: header.flags, properties: &properties)
+        }
+        return .publish(PublishPacket.decoded(head, properties: properties, flags: header.flags, storage: storage))
+    }
+
     static func decode(
         _ header: FixedHeader,
         from storage: [UInt8],
@@ -166,14 +182,7 @@ extension Packet {
         version: ProtocolVersion
     ) throws(MQTTCodecError) -> Packet {
         if header.type == .publish {
-            // The topic and payload are sliced from the storage here, outside the closure, so they
-            // share it rather than copying it.
-            var properties: PublishProperties?
-            let head = try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) in
-                var reader = PacketReader(buffer: buffer, body: body, packet: .publish, version: version)
-                return try PublishPacket.readHead(from: &reader, flags: header.flags, properties: &properties)
-            }
-            return .publish(PublishPacket.decoded(head, properties: properties, flags: header.flags, storage: storage))
+            return try decodePublish(header, from: storage, body: body, version: version)
         }
         return try storage.withUnsafeBufferPointer { (buffer) throws(MQTTCodecError) -> Packet in
             var reader = PacketReader(buffer: buffer, body: body, packet: header.type, version: version)

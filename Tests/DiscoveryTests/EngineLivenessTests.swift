@@ -256,6 +256,31 @@ struct IdentityTests {
         #expect(byBytes.present == ["r1/d2", "robots/ré/joints", "tele/plug2"])
     }
 
+    @Test("ids found at another level or in another group than the last message's stay one device each")
+    func changingIdentityRules() throws {
+        // The engine guesses each message's id the way the previous message's was found; every
+        // consecutive pair here breaks that guess in a different way.
+        var harness = try EngineHarness(
+            """
+            mqttBrokerUri: tcp://broker:1883
+            topics:
+              - a/{x}/data
+              - a/{y}/info
+              - b/c/{x}/data
+              - plain/+
+              - a/{x}/{z}/deep
+            """
+        )
+        let topics = ["a/1/data", "a/1/info", "b/c/1/data", "plain/1", "a/1/2/deep", "a/2/data", "plain/2"]
+        for _ in 0..<3 {
+            for topic in topics { harness.publish(topic, "x") }
+            for topic in topics.reversed() { harness.publish(topic, "x") }
+        }
+        #expect(harness.present == ["1", "1", "1/2", "2", "plain/1", "plain/2"])
+        #expect(harness.engine.trackedCount == 6)
+        #expect(harness.changes.count == 6)
+    }
+
     @Test("the subscriptions are each entry's filter once, at the highest QoS asked")
     func subscriptions() throws {
         let harness = try EngineHarness(

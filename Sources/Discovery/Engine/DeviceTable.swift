@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The engine's index from (group, device id) to record: an open-addressing hash table of
 /// 8-byte slots, linear probing, deletion by backward shift (no tombstones, so churn does not
 /// slow it down).
@@ -57,6 +59,15 @@ struct DeviceTable: Sendable {
                 if matches(index) { return index }
             }
             slot = (slot + 1) & mask
+        }
+    }
+
+    /// Starts loading the slot a lookup of `hash` begins at, so that a lookup soon after finds
+    /// it in cache instead of waiting for memory.
+    @inline(__always)
+    func prefetch(_ hash: UInt32) {
+        slots.withUnsafeBufferPointer { slots in
+            cprefetch_read(slots.baseAddress! + (Int(hash) & (slots.count - 1)))
         }
     }
 

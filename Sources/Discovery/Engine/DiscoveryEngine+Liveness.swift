@@ -48,12 +48,10 @@ extension DiscoveryEngine {
         }
         // A retained replay is state of unknown age, not a sign of life.
         if retain { return }
-        let index: Int32
-        if level >= 0 {
-            index = record(group: group, utf8: TopicLevels.level(Int(level), of: bytes), broker: broker) { nil }
-        } else {
-            index = Self.withDeviceID(level: level, captures: entryCaptures[entry], topic: bytes) { id in
-                record(group: group, utf8: id, broker: broker) { level == IDLevel.topic ? topic : nil }
+        guess = Guess(group: group, level: level)
+        let index = Self.withDeviceID(level: level, captures: entryCaptures[entry], topic: bytes) { id in
+            record(group: group, utf8: id, hash: hash(group: group, level: level, id: id), broker: broker) {
+                level == IDLevel.topic ? topic : nil
             }
         }
         let heard = records[Int(index)].heard(
@@ -91,7 +89,18 @@ extension DiscoveryEngine {
         broker: Int,
         made: () -> String?
     ) -> Int32 {
-        let hash = table.hash(group: group, utf8: id)
+        record(group: group, utf8: id, hash: table.hash(group: group, utf8: id), broker: broker, made: made)
+    }
+
+    /// The same, with the id's hash already known.
+    @inline(__always)
+    mutating func record(
+        group: Int32,
+        utf8 id: UnsafeBufferPointer<UInt8>,
+        hash: UInt32,
+        broker: Int,
+        made: () -> String?
+    ) -> Int32 {
         if let index = find(hash, group: group, utf8: id) { return index }
         return insert(
             Record(id: made() ?? String(decoding: id, as: UTF8.self), group: group, firstBroker: UInt8(broker)),

@@ -62,6 +62,12 @@ public struct DiscoveryEngine: Sendable {
         var timeout: Int64
     }
 
+    /// A device id's likely group and id level (``Entry/idLevel``).
+    struct Guess: Sendable {
+        var group: Int32
+        var level: Int32
+    }
+
     /// One device's state: 64 bytes, 8-byte fields first, so a lookup touches few cache lines.
     struct Record: Sendable {
         var id: String
@@ -106,6 +112,14 @@ public struct DiscoveryEngine: Sendable {
     var connected: UInt64 = 0
     var downSince: [Int64]
     var matched: [Route] = []
+    /// How the last message counted as traffic named its device: the next one most likely names
+    /// its own the same way (a fleet publishing under one template), so its table slot can be
+    /// fetched from memory while its topic is being matched.
+    var guess = Guess(group: -1, level: IDLevel.joined)
+    /// The guess the current message's slot was prefetched for, and the hash it took, which the
+    /// lookup reuses when the guess was right.
+    var prefetched = Guess(group: -1, level: IDLevel.joined)
+    var prefetchedHash: UInt32 = 0
     /// The names of the properties every device has, with the prefix applied.
     let names: (brokerURI: String, deviceID: String, topic: String)
     /// Each broker's URL without credentials.
@@ -324,6 +338,7 @@ public struct DiscoveryEngine: Sendable {
         now: Instant,
         into changes: inout [DeviceChange]
     ) {
+        prefetchGuessedSlot(bytes)
         match(bytes)
         // Routes are read by position: handling one never changes `matched`, and not copying the
         // array keeps its buffer's reference count out of the path.
@@ -353,6 +368,32 @@ public struct DiscoveryEngine: Sendable {
             }
             position += 1
         }
+    }
+
+    /// With many devices, looking one up in the table is a miss to memory on nearly every message,
+    /// as long as the trie walk. Guessing the id the way the last message's was found overlaps the
+    /// two; a wrong guess costs one hash and a wasted hint.
+    @inline(__always)
+    mutating func prefetchGuessedSlot(_ bytes: UnsafeBufferPointer<UInt8>) {
+        prefetched = guess
+        if guess.level >= 0 {
+            prefetchedHash = table.hash(group: guess.group, utf8: TopicLevels.level(Int(guess.level), of: bytes))
+        } else if guess.level == IDLevel.topic {
+            prefetchedHash = table.hash(group: guess.group, utf8: bytes)
+        } else {
+            return
+        }
+        table.prefetch(prefetchedHash)
+    }
+
+    /// The table hash of `id`, the device id found at `level` of the current message's topic: the
+    /// prefetch's when it guessed this group and level.
+    @inline(__always)
+    func hash(group: Int32, level: Int32, id: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        if prefetched.group == group && prefetched.level == level && level != IDLevel.joined {
+            return prefetchedHash
+        }
+        return table.hash(group: group, utf8: id)
     }
 
     /// Sets ``matched`` to the routes of the topic whose UTF-8 is `bytes`.

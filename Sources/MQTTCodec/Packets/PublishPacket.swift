@@ -34,6 +34,24 @@ public struct PublishPacket: Hashable, Sendable {
     /// keeps the packet small, so it moves through the decoder and the application cheaply.
     private var boxedProperties: Box<PublishProperties>?
 
+    // Fixed header flag bits (MQTT 5.0 §3.3.1).
+    enum Flags {
+        static let retain: UInt8 = 0x01
+        static let qosShift: UInt8 = 1
+        static let duplicate: UInt8 = 0x08
+    }
+
+    /// The fixed header flags: DUP, QoS and RETAIN.
+    var fixedHeaderFlags: UInt8 {
+        (duplicate ? Flags.duplicate : 0) | qos.rawValue << Flags.qosShift | (retain ? Flags.retain : 0)
+    }
+}
+
+// The public initialiser lives in an extension so the struct keeps its implicit memberwise one:
+// the decoder builds packets with it, which the optimiser constructs in place, where a packet
+// built by an initialiser's assignments was copied and the original destroyed (six reference-count
+// operations per message in profiles).
+extension PublishPacket {
     /// A PUBLISH.
     public init(
         topicName: String,
@@ -52,27 +70,14 @@ public struct PublishPacket: Hashable, Sendable {
         self.packetIdentifier = packetIdentifier
         self.boxedProperties = properties.isEmpty ? nil : Box(properties)
     }
-
-    // Fixed header flag bits (MQTT 5.0 §3.3.1).
-    enum Flags {
-        static let retain: UInt8 = 0x01
-        static let qosShift: UInt8 = 1
-        static let duplicate: UInt8 = 0x08
-    }
-
-    /// The fixed header flags: DUP, QoS and RETAIN.
-    var fixedHeaderFlags: UInt8 {
-        (duplicate ? Flags.duplicate : 0) | qos.rawValue << Flags.qosShift | (retain ? Flags.retain : 0)
-    }
 }
 
 extension PublishPacket {
     /// Where a PUBLISH's topic and payload are, and its packet identifier: read while the buffer
     /// is borrowed, then the topic and payload are sliced from the storage, so they share it.
     ///
-    /// Properties come back apart, through an `inout`, so this stays a plain value: a packet built
-    /// from a head holding a reference was copied and the original destroyed (five reference-count
-    /// operations per message in profiles).
+    /// Properties come back apart, boxed, through an `inout`, so this stays a plain value and an
+    /// optional properties value is never copied whole.
     struct Head {
         /// Where the topic's bytes are.
         var topic: Range<Int>
@@ -85,7 +90,7 @@ extension PublishPacket {
     static func readHead(
         from reader: inout PacketReader,
         flags: UInt8,
-        properties: inout PublishProperties?
+        properties: inout Box<PublishProperties>?
     ) throws(MQTTCodecError) -> Head {
         let qos = QoS(rawValue: (flags >> Flags.qosShift) & 0x03) ?? .atMostOnce
         // MQTT 5.0 allows an empty topic name when a Topic Alias carries the topic.
@@ -97,8 +102,10 @@ extension PublishPacket {
         let packetIdentifier = qos == .atMostOnce ? nil : try reader.readPacketIdentifier()
         if reader.version == .v5 {
             // Most messages have an empty property block: then no properties value is made at all.
-            properties = try reader.readPropertiesIfAny(PublishProperties.self, .packet(.publish))
-            if topic.isEmpty && properties?.topicAlias == nil {
+            if let read = try reader.readPropertiesIfAny(PublishProperties.self, .packet(.publish)) {
+                properties = Box(read)
+            }
+            if topic.isEmpty && properties?.value.topicAlias == nil {
                 throw reader.error(.emptyTopic, .topicName, rule: .topicAliasOrTopic)
             }
         }
@@ -108,7 +115,7 @@ extension PublishPacket {
     /// The packet whose variable header is `head`, with its topic and payload sliced from `storage`.
     static func decoded(
         _ head: Head,
-        properties: PublishProperties?,
+        properties: consuming Box<PublishProperties>?,
         flags: UInt8,
         storage: [UInt8]
     ) -> PublishPacket {
@@ -119,26 +126,8 @@ extension PublishPacket {
             retain: flags & Flags.retain != 0,
             duplicate: flags & Flags.duplicate != 0,
             packetIdentifier: head.packetIdentifier,
-            boxedProperties: properties.map(Box.init)
+            boxedProperties: properties
         )
-    }
-
-    private init(
-        topicUTF8: ArraySlice<UInt8>,
-        payload: ArraySlice<UInt8>,
-        qos: QoS,
-        retain: Bool,
-        duplicate: Bool,
-        packetIdentifier: UInt16?,
-        boxedProperties: Box<PublishProperties>?
-    ) {
-        self.topicUTF8 = topicUTF8
-        self.payload = payload
-        self.qos = qos
-        self.retain = retain
-        self.duplicate = duplicate
-        self.packetIdentifier = packetIdentifier
-        self.boxedProperties = boxedProperties
     }
 
     /// The packet with `topic` (well-formed UTF-8) as its topic: how a receiver puts back the topic

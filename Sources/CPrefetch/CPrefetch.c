@@ -1,0 +1,3 @@
+// The target's one function is `static inline` in its header; SwiftPM needs a source file to
+// build a C target.
+#include "CPrefetch.h"
