@@ -212,6 +212,28 @@ struct IdentityTests {
         )
     }
 
+    @Test("each device's properties name the broker that first reported it, and are its own")
+    func propertiesPerBroker() throws {
+        var harness = try EngineHarness(
+            """
+            brokers:
+              - url: tcp://one:1883
+              - url: mqtts://user:pw@two:8883
+            topics: [a/+/data]
+            """
+        )
+        harness.publish("a/1/data", "x", broker: 0)
+        harness.publish("a/2/data", "x", broker: 1)
+        harness.publish("a/3/data", "x", broker: 0)
+        #expect(
+            harness.engine.devices.map(\.properties) == [
+                ["MQTT_BROKER_URI": "tcp://one:1883", "MQTT_DEVICE_ID": "a/1/data", "MQTT_TOPIC": "a/1/data"],
+                ["MQTT_BROKER_URI": "mqtts://two:8883", "MQTT_DEVICE_ID": "a/2/data", "MQTT_TOPIC": "a/2/data"],
+                ["MQTT_BROKER_URI": "tcp://one:1883", "MQTT_DEVICE_ID": "a/3/data", "MQTT_TOPIC": "a/3/data"],
+            ]
+        )
+    }
+
     @Test("entries with different placeholder names are different devices")
     func separateGroups() throws {
         var harness = try EngineHarness(

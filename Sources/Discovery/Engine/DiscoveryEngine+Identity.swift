@@ -34,14 +34,14 @@ extension DiscoveryEngine {
     /// The device as reported: id and properties (built only when a change is emitted).
     func device(_ index: Int32) -> Device {
         let record = records[Int(index)]
-        var properties: [String: String] = Dictionary(minimumCapacity: 4)
+        guard let extra = conventionProperties[index] else {
+            let template = propertyTemplates[Int(record.firstBroker)]
+            return Device(id: record.id, properties: template.properties(id: record.id, topic: topic(of: record)))
+        }
+        var properties: [String: String] = Dictionary(minimumCapacity: 4 + extra.count)
         properties[names.brokerURI] = brokerURIs[Int(record.firstBroker)]
         properties[names.deviceID] = record.id
-        if let extra = conventionProperties[index] {
-            for (key, value) in extra { properties[details.propertyName(key)] = value }
-        } else {
-            properties[names.topic] = topic(of: record)
-        }
+        for (key, value) in extra { properties[details.propertyName(key)] = value }
         return Device(id: record.id, properties: properties)
     }
 

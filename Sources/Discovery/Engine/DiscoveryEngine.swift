@@ -124,6 +124,8 @@ public struct DiscoveryEngine: Sendable {
     let names: (brokerURI: String, deviceID: String, topic: String)
     /// Each broker's URL without credentials.
     let brokerURIs: [String]
+    /// Each broker's devices' properties, before their id and topic.
+    let propertyTemplates: [PropertiesTemplate]
     let defaultTimeout: Int64
     let grace: Int64
     let debounce: Int64
@@ -156,6 +158,7 @@ public struct DiscoveryEngine: Sendable {
             details.propertyName("MQTT_TOPIC")
         )
         brokerURIs = details.brokers.map(\.url.description)
+        propertyTemplates = brokerURIs.map { [names] in PropertiesTemplate(names: names, brokerURI: $0) }
         defaultTimeout = Self.nanoseconds(details.timeout)
         grace = Self.nanoseconds(details.gracePeriod)
         debounce = Self.nanoseconds(details.debounce)
