@@ -86,7 +86,7 @@ let package = Package(
             name: "mqtt-discovery-bench",
             dependencies: [
                 "MQTTCodec", "MQTTClient", "Discovery", "IO", "ArgumentParsing", "CShims", "AgentProtocol",
-                "AgentService",
+                "AgentService", "TestSupport",
             ],
             path: "Sources/Benchmarks"
         ),
@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTCodec", "IO", "TestSupport"]),
         // Helpers shared by the test suites: temporary directories, external processes, certificates.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CShims"], path: "Tests/TestSupport"),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
         .testTarget(
             name: "CommandLineTests",

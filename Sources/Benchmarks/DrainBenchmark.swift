@@ -2,6 +2,7 @@ import ArgumentParsing
 import IO
 import MQTTClient
 import MQTTCodec
+import TestSupport
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -39,11 +40,8 @@ enum DrainBenchmark {
         let runs = try arguments.integer("runs", as: Int.self, in: 1...100)!
         let ours = arguments.value("binary")!
         guard access(ours, X_OK) == 0 else { throw BenchmarkError("\(ours) is not built (swift build -c release)") }
-        guard let mosquitto = Spawn.which("mosquitto"), let mosquittoSub = Spawn.which("mosquitto_sub") else {
-            throw BenchmarkError("mosquitto and mosquitto_sub are needed (apt-get install mosquitto mosquitto-clients)")
-        }
-        let broker = try Broker(executable: mosquitto)
-        defer { broker.stop() }
+        let mosquittoSub = try Machine.require("mosquitto_sub", package: "mosquitto-clients")
+        let broker = try await Mosquitto(.benchmark)
         let loop = try EventLoop(name: "bench")
         defer { loop.shutdown() }
 
@@ -64,7 +62,7 @@ enum DrainBenchmark {
             for run in 0..<runs {
                 try await queue(count, url: broker.url, topic: "bench/q\(qos)/x", qos: qos, loop: loop)
                 let oursRun = {
-                    Spawn.measure(
+                    try await Spawn.measure(
                         ours,
                         [
                             "sub", "--url", broker.url, "-i", oursID, "--no-clean", "--session-expiry", "86400", "-q",
@@ -73,7 +71,7 @@ enum DrainBenchmark {
                     )
                 }
                 let theirsRun = {
-                    Spawn.measure(
+                    try await Spawn.measure(
                         mosquittoSub,
                         [
                             "-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-i", theirsID, "-c", "-x",
@@ -82,13 +80,14 @@ enum DrainBenchmark {
                         ]
                     )
                 }
-                let pair =
-                    run.isMultiple(of: 2)
-                    ? (oursRun(), theirsRun())
-                    : {
-                        let t = theirsRun()
-                        return (oursRun(), t)
-                    }()
+                let pair: (Measurement, Measurement)
+                if run.isMultiple(of: 2) {
+                    let o = try await oursRun()
+                    pair = (o, try await theirsRun())
+                } else {
+                    let t = try await theirsRun()
+                    pair = (try await oursRun(), t)
+                }
                 for (name, measurement) in [("ours", pair.0), ("mosquitto_sub", pair.1)] {
                     guard measurement.status == 0 else {
                         throw BenchmarkError("\(name) exited with status \(measurement.status) in run \(run + 1)")
@@ -114,11 +113,15 @@ enum DrainBenchmark {
                     + "CPU per message \(format(o.cpu / t.cpu, decimals: 2))×, peak RSS \(format(Double(o.rss) / Double(t.rss), decimals: 2))×"
             )
             if idle.isEmpty {
-                idle["ours"] = try await idleRSS(ours, ["sub", "--url", broker.url, "-t", "idle/#"], port: broker.port)
+                idle["ours"] = try await idleRSS(
+                    ours,
+                    ["sub", "--url", broker.url, "-t", "idle/#", "--log-level", "info"],
+                    ready: "subscribed"
+                )
                 idle["mosquitto_sub"] = try await idleRSS(
                     mosquittoSub,
-                    ["-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-t", "idle/#"],
-                    port: broker.port
+                    ["-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-t", "idle/#", "-d"],
+                    ready: "SUBACK"
                 )
             }
         }
@@ -164,108 +167,35 @@ enum DrainBenchmark {
         await client.disconnect()
     }
 
-    private static func idleRSS(_ path: String, _ arguments: [String], port: UInt16) async throws -> Int {
-        let pid = Spawn.start(path, arguments)
-        try await Task.sleep(for: .seconds(1))
-        let rss = Spawn.residentKiB(pid) ?? 0
-        Spawn.stop(pid)
+    /// The resident set size of a subscriber once it says it is subscribed.
+    private static func idleRSS(_ path: String, _ arguments: [String], ready: String) async throws -> Int {
+        let process = try ExternalProcess(path, arguments)
+        try await process.waitForLog(containing: ready)
+        let rss = Machine.residentKiB(process.pid) ?? 0
+        await process.stop()
         return rss
     }
 }
 
-/// A mosquitto for benchmarks, in a temporary directory.
-final class Broker {
-    let port: UInt16
-    private(set) var pid: pid_t
-    let directory: String
-    private let executable: String
-
-    /// A broker; `extra` is appended to its configuration (a bridge, say).
-    init(executable: String, extra: String = "") throws {
-        self.executable = executable
-        var template = Array("/tmp/mqtt-discovery-bench-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw BenchmarkError("cannot make a temporary directory") }
-        directory = String(cString: made)
-        port = try freePort()
-        let configuration = """
-            user root
-            listener \(port) 127.0.0.1
-            allow_anonymous true
-            persistence false
-            max_queued_messages 0
-            max_queued_bytes 0
-            queue_qos0_messages true
-            max_inflight_messages 1000
-            \(extra)
-
-            """
-        let path = "\(directory)/mosquitto.conf"
-        let file = fopen(path, "w")
-        fputs(configuration, file)
-        fclose(file)
-        pid = Spawn.start(executable, ["-c", path])
-        try waitUntilListening()
+extension Mosquitto.Options {
+    /// A broker that queues without limit and keeps nothing on disk.
+    static var benchmark: Self {
+        benchmark(extra: [])
     }
 
-    private func waitUntilListening() throws {
-        for _ in 0..<500 {
-            if canConnect(port) { return }
-            usleep(10_000)
-        }
-        throw BenchmarkError("mosquitto did not start")
-    }
-
-    /// Kills the broker (it keeps nothing: persistence is off).
-    func kill() {
-        Spawn.stop(pid)
-    }
-
-    /// Starts the broker again on the same port.
-    func start() throws {
-        pid = Spawn.start(executable, ["-c", "\(directory)/mosquitto.conf"])
-        try waitUntilListening()
-    }
-
-    var url: String { "tcp://127.0.0.1:\(port)" }
-
-    func stop() {
-        Spawn.stop(pid)
-        unlink("\(directory)/mosquitto.conf")
-        rmdir(directory)
+    /// A benchmark broker with `extra` configuration lines (a bridge, say).
+    static func benchmark(extra: [String]) -> Self {
+        Mosquitto.Options(
+            persistence: false,
+            extra: [
+                "max_queued_messages 0", "max_queued_bytes 0", "queue_qos0_messages true",
+                "max_inflight_messages 1000",
+            ] + extra
+        )
     }
 }
 
 struct BenchmarkError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-func freePort() throws -> UInt16 {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-        }
-    }
-    guard ok else { throw BenchmarkError("no free port") }
-    return UInt16(bigEndian: address.sin_port)
-}
-
-func canConnect(_ port: UInt16) -> Bool {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = port.bigEndian
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
 }

@@ -3,6 +3,7 @@ import CShims
 import Discovery
 import MQTTClient
 import MQTTCodec
+import TestSupport
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -185,6 +186,6 @@ enum EngineBenchmark {
     }
 
     private static func residentKiB() -> Int {
-        Spawn.residentKiB(getpid()) ?? 0
+        Machine.residentKiB(getpid()) ?? 0
     }
 }

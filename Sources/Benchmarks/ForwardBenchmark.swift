@@ -3,6 +3,7 @@ import IO
 import MQTTClient
 import MQTTCodec
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -44,40 +45,29 @@ enum ForwardBenchmark {
         let runs = try arguments.integer("runs", as: Int.self, in: 1...100)!
         let ours = arguments.value("binary")!
         guard access(ours, X_OK) == 0 else { throw BenchmarkError("\(ours) is not built (swift build -c release)") }
-        guard let mosquitto = Spawn.which("mosquitto") else {
-            throw BenchmarkError("mosquitto is needed (apt-get install mosquitto)")
-        }
-        let upstream = try Broker(executable: mosquitto)
-        defer { upstream.stop() }
-        let device = try Broker(executable: mosquitto)
-        defer { device.stop() }
-        let bridged = try Broker(
-            executable: mosquitto,
-            extra: """
-                connection upstream
-                address 127.0.0.1:\(upstream.port)
-                topic bench/bridge/# out 1
-                cleansession false
-                restart_timeout 1
-                max_queued_messages 0
-                """
+        let upstream = try await Mosquitto(.benchmark)
+        let device = try await Mosquitto(.benchmark)
+        let bridged = try await Mosquitto(
+            .benchmark(extra: [
+                "connection upstream",
+                "address 127.0.0.1:\(upstream.port)",
+                "topic bench/bridge/# out 1",
+                "cleansession false",
+                "restart_timeout 1",
+                "max_queued_messages 0",
+            ])
         )
-        defer { bridged.stop() }
-        var template = Array("/tmp/mqtt-discovery-bench-queue-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw BenchmarkError("cannot make a temporary directory") }
-        let queueDirectory = String(cString: made)
-        let monitor = Spawn.start(
+        let queueDirectory = try TemporaryDirectory(prefix: "mqtt-discovery-bench-queue")
+        let listen = try HeldPort()
+        let monitor = try ExternalProcess(
             ours,
             [
                 "monitor", "--url", device.url, "-t", "bench/ours/#", "--device", "bench", "--listen",
-                "127.0.0.1:\(try freePort())", "--upstream", upstream.url, "--queue-dir", queueDirectory, "--history",
-                "1000", "--log-level", "error",
+                "127.0.0.1:\(listen.port)", "--upstream", upstream.url, "--queue-dir", queueDirectory.path,
+                "--history", "1000", "--log-level", "error",
             ]
         )
-        defer {
-            Spawn.stop(monitor)
-            system("rm -rf '\(queueDirectory)'")
-        }
+        defer { monitor.terminate() }
         let loop = try EventLoop(name: "bench")
         defer { loop.shutdown() }
 
@@ -114,11 +104,11 @@ enum ForwardBenchmark {
         for path in ["monitor", "mosquitto bridge"] {
             let (broker, topic) = path == "monitor" ? (device, "bench/ours/x") : (bridged, "bench/bridge/x")
             await counter.stop()
-            upstream.kill()
+            await upstream.kill()
             try await publish(count, url: broker.url, topic: topic, loop: loop)
             // Let the path take in everything it was sent before the upstream returns.
             try await Task.sleep(for: .seconds(2))
-            try upstream.start()
+            try await upstream.start()
             let restarted = ContinuousClock.now
             let fresh = try await Counter.start(upstream.url, loop: loop)
             fresh.reset(expect: count, prefix: topic)
@@ -144,7 +134,7 @@ enum ForwardBenchmark {
         values.sorted()[values.count / 2]
     }
 
-    private static func waitForPath(counter: Counter, broker: Broker, topic: String, loop: EventLoop) async throws {
+    private static func waitForPath(counter: Counter, broker: Mosquitto, topic: String, loop: EventLoop) async throws {
         counter.reset(expect: 1, prefix: topic)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {

@@ -6,6 +6,7 @@ import Logging
 import MQTTClient
 import MQTTCodec
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -38,11 +39,7 @@ enum LatencyBenchmark {
 
     static func run(_ arguments: ParsedArguments) async throws {
         let count = try arguments.integer("devices", as: Int.self, in: 1...100_000)!
-        guard let mosquitto = Spawn.which("mosquitto") else {
-            throw BenchmarkError("mosquitto is needed (apt-get install mosquitto)")
-        }
-        let broker = try Broker(executable: mosquitto)
-        defer { broker.stop() }
+        let broker = try await Mosquitto(.benchmark)
         let url = "tcp://127.0.0.1:\(broker.port)"
         let systemLoop = try EventLoop(name: "discovery")
         defer { systemLoop.shutdown() }

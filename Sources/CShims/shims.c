@@ -11,6 +11,8 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
 
 int cshims_accept_nonblocking(int listener) {
     return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -60,9 +62,25 @@ int cshims_spawn_shell(const char *command, char *const envp[], pid_t *pid) {
     posix_spawnattr_setpgroup(&attributes, 0);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    // Every descriptor of ours is close-on-exec; this also covers any a library opened without.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     char *const argv[] = {"sh", "-c", (char *)command, NULL};
     result = posix_spawn(pid, "/bin/sh", &actions, &attributes, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     return result;
+}
+
+int cshims_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int cshims_wait_exited_no_reap(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    for (;;) {
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) == 0) break;
+        if (errno != EINTR) return -1;
+    }
+    return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
 }

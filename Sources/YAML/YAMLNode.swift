@@ -68,6 +68,16 @@ public struct YAMLNode: Hashable, Sendable {
         if case .scalar(let text, _) = content { text } else { nil }
     }
 
+    /// The sequence's items, or nil for a scalar or mapping.
+    public var sequence: [YAMLNode]? {
+        if case .sequence(let items) = content { items } else { nil }
+    }
+
+    /// The mapping's pairs, or nil for a scalar or sequence.
+    public var mapping: [Pair]? {
+        if case .mapping(let pairs) = content { pairs } else { nil }
+    }
+
     /// Whether the node is YAML null: `~`, `null`, `Null`, `NULL` or nothing, unquoted.
     public var isNull: Bool {
         guard case .scalar(let text, .plain) = content else { return false }

@@ -11,18 +11,18 @@ struct CheckCommandTests {
     }()
 
     @Test("every file in Configurations/ is valid")
-    func shippedConfigurations() throws {
+    func shippedConfigurations() async throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.configurations)
             .filter { $0.hasSuffix(".yaml") }.sorted().map { "\(Self.configurations)/\($0)" }
         #expect(files.count >= 10)
-        let result = try Binary.run(["check"] + files)
+        let result = try await Binary.run(["check"] + files)
         #expect(result.status == 0, "\(result.standardOutput)")
         #expect(result.standardOutput.split(separator: "\n").count == files.count)
         #expect(result.standardOutput.split(separator: "\n").allSatisfy { $0.contains(": ok") })
     }
 
     @Test("problems inside a Configuration's details point into the file")
-    func configurationPositions() throws {
+    func configurationPositions() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write(
             "bad.yaml",
@@ -43,7 +43,7 @@ struct CheckCommandTests {
 
             """
         )
-        let result = try Binary.run(["check", file])
+        let result = try await Binary.run(["check", file])
         #expect(result.status == 65)
         #expect(
             result.standardOutput == """
@@ -56,23 +56,23 @@ struct CheckCommandTests {
     }
 
     @Test("details given as a quoted string are mapped too")
-    func quotedDetails() throws {
+    func quotedDetails() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write(
             "quoted.yaml",
             "kind: Configuration\nmetadata:\n  name: q\nspec:\n  discoveryHandler:\n    name: mqtt\n    discoveryDetails: \"{mqttBrokerUri: 'tcp://b', topics: [a/#/b]}\"\n"
         )
-        let result = try Binary.run(["check", file])
+        let result = try await Binary.run(["check", file])
         #expect(result.status == 65)
         #expect(result.standardOutput.hasPrefix("\(file):7:62: topic filter 'a/#/b'"), "\(result.standardOutput)")
     }
 
     @Test("a Configuration without a name, and an unreadable file (which decides the status)")
-    func configurationErrors() throws {
+    func configurationErrors() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("noname.yaml", "kind: Configuration\nmetadata: {}\nspec: {}\n")
-        #expect(try Binary.run(["check", file]).status == 65)
-        let result = try Binary.run(["check", file, directory.file("missing.yaml")])
+        await #expect(try Binary.run(["check", file]).status == 65)
+        let result = try await Binary.run(["check", file, directory.file("missing.yaml")])
         #expect(result.status == 66)
         #expect(result.standardOutput.contains("\(file):2:11: metadata.name is missing"))
         #expect(result.standardOutput.contains("missing.yaml: error: No such file or directory"))

@@ -21,8 +21,7 @@ struct ClientCommandTests {
             "sub", "--url", broker.url, "--protocol", version, "-t", "cli/#", "-q", "2", "-C", "4", "--output", "json",
             "--log-level", "info",
         ])
-        try await sub.waitForLog(containing: "connected")
-        try await Task.sleep(for: .milliseconds(100))
+        try await sub.waitForLog(containing: "subscribed")
         for qos in ["0", "1", "2"] {
             let pub = try await Binary.run(
                 [
@@ -84,8 +83,7 @@ struct ClientCommandTests {
         let session = ["--url", broker.url, "--no-clean", "-i", "counted", "-t", "count/#", "-q", "1"]
         // Make the session: subscribe, take one message, go away.
         let first = try Binary.start(["sub"] + session + ["-C", "1", "--log-level", "info"])
-        try await first.waitForLog(containing: "connected")
-        try await Task.sleep(for: .milliseconds(100))
+        try await first.waitForLog(containing: "subscribed")
         _ = try await Binary.run(
             ["pub", "--url", broker.url, "-t", "count/0", "-m", "0", "-q", "1"],
             timeout: .seconds(10)
@@ -115,8 +113,9 @@ struct ClientCommandTests {
         )
         #expect(result.status == 77)
         #expect(result.standardError == "error: the broker refused the connection: 0x87 (Not authorized)\n")
+        let closed = try HeldPort()  // bound, never listening: connecting is refused
         let unreachable = try await Binary.run(
-            ["sub", "--url", "tcp://127.0.0.1:\(try Machine.freePort())", "-t", "x"],
+            ["sub", "--url", "tcp://127.0.0.1:\(closed.port)", "-t", "x"],
             timeout: .seconds(10)
         )
         #expect(unreachable.status == 69)
@@ -143,7 +142,7 @@ struct ClientCommandTests {
             "--will-qos", "1", "--log-level", "info",
         ])
         try await device.waitForLog(containing: "connected")
-        device.stop(signal: 9)
+        await device.stop(signal: 9)
         let message = try await inbox.first(timeout: .seconds(5))
         #expect(message.topic == "status/device7")
         #expect(String(decoding: message.payload, as: UTF8.self) == "offline")
@@ -169,10 +168,13 @@ struct ClientCommandTests {
             "--log-level", "info",
         ])
         try await device.waitForLog(containing: "connected")
-        device.stop()  // SIGTERM: disconnect and exit 0
-        #expect(await device.waitForExit(timeout: .seconds(5)) == 0)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(inbox.count == 0)
+        #expect(await device.stop() == 0)  // SIGTERM: disconnect and exit 0
+        // Published after the device's connection ended: a will, had there been one, would have
+        // reached the observer first.
+        try await observer.publish(Message(topic: "status/marker", payload: [1], qos: .atLeastOnce))
+        let first = try await inbox.first(timeout: .seconds(10))
+        #expect(first.topic == "status/marker")
+        #expect(inbox.count == 1)
         await observer.disconnect()
     }
 }
@@ -182,9 +184,9 @@ struct TLSCommandTests {
     let directory: TemporaryDirectory
     let certificates: Certificates
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
-        certificates = try Certificates.make(in: directory)
+        certificates = try await Certificates.make(in: directory)
     }
 
     @Test("verified TLS works; a wrong CA and a wrong host name are refused with OpenSSL's reason")
@@ -269,7 +271,7 @@ struct TLSCommandTests {
         // then sends what the broker's Receive Maximum allows, queues the rest, and is killed.
         let fifo = directory.path + "/stdin"
         #expect(mkfifo(fifo, 0o600) == 0)
-        let writer = open(fifo, O_RDWR)
+        let writer = open(fifo, O_RDWR | O_CLOEXEC)
         let session = ["--url", broker.url, "-t", "store/x", "-q", "2", "-i", "store-pub", "--no-clean"]
         let pub = try ExternalProcess(
             Binary.path,
@@ -288,7 +290,7 @@ struct TLSCommandTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(try SessionStore.pending(inDirectory: store).outgoing == count, "every line kept before the kill")
-        pub.stop(signal: 9)
+        await pub.stop(signal: 9)
         broker.thaw()
 
         let next = try await Binary.run(
@@ -300,13 +302,11 @@ struct TLSCommandTests {
         #expect(try SessionStore.pending(inDirectory: store).outgoing == 0)
 
         let expected = Set((0..<count).map { "m-\($0)" } + ["last"])
-        let arrived = ContinuousClock.now + .seconds(10)
-        while inbox.payloads.count < expected.count, ContinuousClock.now < arrived {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        // Anything sent twice would follow at once.
-        try await Task.sleep(for: .milliseconds(300))
-        let payloads = inbox.payloads
+        // Published once the second pub has had every message acknowledged: anything delivered
+        // twice would reach the subscriber before it.
+        try await observer.publish(Message(topic: "store/end", payload: ArraySlice("end".utf8), qos: .exactlyOnce))
+        try await inbox.wait(for: "end", timeout: .seconds(20))
+        let payloads = inbox.payloads.filter { $0 != "end" }
         let missing = expected.subtracting(payloads)
         #expect(missing.isEmpty, "\(missing.count) missing, e.g. \(missing.sorted().prefix(3))")
         #expect(payloads.count == expected.count, "delivered twice: \(payloads.count - Set(payloads).count)")
@@ -333,8 +333,19 @@ final class WillInbox: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let message = messages.withLock({ $0.first }) { return message }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: .milliseconds(5))
         }
         throw TestSupportError("no message within \(timeout)")
+    }
+
+    /// Waits until a message with `payload` has arrived.
+    func wait(for payload: String, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !payloads.contains(payload) {
+            guard ContinuousClock.now < deadline else {
+                throw TestSupportError("'\(payload)' did not arrive within \(timeout); \(count) messages did")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 }

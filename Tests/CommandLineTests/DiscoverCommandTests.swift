@@ -25,7 +25,7 @@ struct DiscoverCommandTests {
         #expect(missing.standardError.contains("No such file"), "\(missing.standardError)")
     }
 
-    @Test("an Akri Configuration's discovery properties supply the credentials; JSON lines; --duration ends it")
+    @Test("an Akri Configuration's discovery properties supply the credentials; JSON lines; SIGTERM ends it")
     func akriConfiguration() async throws {
         let broker = try await Mosquitto(.init(users: ["discovery": "s3cret"]))
         let directory = try TemporaryDirectory()
@@ -51,10 +51,11 @@ struct DiscoverCommandTests {
                       file: \(passwordFile)
             """
         )
-        let process = try Binary.start(["discover", file, "--output", "json", "--duration", "3"])
+        let process = try Binary.start(["discover", file, "--output", "json"])
         try await process.waitForLog(containing: "subscribed")
         try await Devices.publish(broker, "sensors/s1/temperature", "20.5", user: ("discovery", "s3cret"))
-        #expect(await process.waitForExit(timeout: .seconds(15)) == 0)
+        try await process.waitForLog(containing: "\"change\":\"added\"")
+        #expect(await process.stop() == 0)
         #expect(
             process.log == """
                 {"change":"added","id":"sensors/s1/temperature","properties":{"MQTT_BROKER_URI":"\(broker.url)",\
@@ -82,7 +83,6 @@ struct DiscoverCommandTests {
             """
         )
         let discover = try Binary.start(["discover", file])
-        defer { discover.stop() }
         try await discover.waitForLog(containing: "subscribed")
         let pump = try await Devices.withWill(
             broker,
@@ -95,12 +95,12 @@ struct DiscoverCommandTests {
 
         // Frozen, the handler stops answering; the broker ends its connection after 1.5 × keep
         // alive but keeps its session, and queues the will that the device's death fires.
-        discover.send(19)  // SIGSTOP
+        discover.send(SIGSTOP)
         try await broker.waitForLog(containing: "has exceeded timeout")
-        pump.stop(signal: 9)
+        await pump.stop(signal: SIGKILL)
         try await broker.waitForLog(containing: "Client pump2 closed its connection")
         #expect(!discover.log.contains("removed pump2"))
-        discover.send(18)  // SIGCONT
+        discover.send(SIGCONT)
 
         try await discover.waitForLog(containing: "removed pump2", timeout: .seconds(20))
         #expect(discover.errorLog.contains("connected (session resumed)"))
@@ -108,7 +108,6 @@ struct DiscoverCommandTests {
             discover.log
                 == "added pump2 MQTT_BROKER_URI=\(broker.url) MQTT_DEVICE_ID=pump2 MQTT_TOPIC=plant/pump2/status\nremoved pump2\n"
         )
-        discover.stop(signal: 2)  // SIGINT
-        #expect(discover.waitForExit() == 0)
+        #expect(await discover.stop(signal: SIGINT) == 0)
     }
 }

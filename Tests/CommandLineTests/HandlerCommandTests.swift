@@ -16,7 +16,6 @@ struct HandlerCommandTests {
         defer { loop.shutdown() }
         let agent = try await FakeRegistrationServer(path: directory.file("agent-registration.sock"), loop: loop)
         let handler = try Binary.start(["handler", "--directory", directory.path])
-        defer { handler.stop() }
 
         let registration = try await agent.nextRegistration()
         #expect(
@@ -57,7 +56,7 @@ struct HandlerCommandTests {
             properties: ["MQTT_BROKER_URI": broker.url, "MQTT_DEVICE_ID": "pump2", "MQTT_TOPIC": "plant/pump2/status"]
         )
         #expect(try await stream.next() == .devices(DiscoverResponse(devices: [expected])))
-        pump.stop(signal: 9)
+        await pump.stop(signal: SIGKILL)
         #expect(try await stream.next() == .devices(DiscoverResponse(devices: [])))
 
         // The agent restarts: the handler notices at once and registers with the new one.
@@ -65,8 +64,7 @@ struct HandlerCommandTests {
         let restarted = try await FakeRegistrationServer(path: directory.file("agent-registration.sock"), loop: loop)
         #expect(try await restarted.nextRegistration().endpoint == directory.file("mqtt.sock"))
 
-        handler.stop(signal: 15)
-        #expect(handler.waitForExit() == 0)
+        #expect(await handler.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: directory.file("mqtt.sock")))
     }
 
@@ -77,7 +75,6 @@ struct HandlerCommandTests {
         defer { loop.shutdown() }
         let agent = try await FakeRegistrationServer(path: directory.file("agent-registration.sock"), loop: loop)
         let handler = try Binary.start(["handler", "--directory", directory.path])
-        defer { handler.stop() }
         _ = try await agent.nextRegistration()
         let socket = directory.file("mqtt.sock")
 
@@ -121,5 +118,6 @@ struct HandlerCommandTests {
         good.send(.discover(DiscoverRequest(discoveryDetails: "mqttBrokerUri: tcp://127.0.0.1:1\ntopics: [a/#]\n")))
         #expect(try await good.next() == .devices(DiscoverResponse(devices: [])))
         #expect(handler.isRunning)
+        #expect(await handler.stop() == 0)
     }
 }

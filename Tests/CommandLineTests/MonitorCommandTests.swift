@@ -6,35 +6,38 @@ import Testing
 /// a second mosquitto upstream, InfluxDB, and curl for the HTTP endpoints.
 @Suite("monitor command")
 struct MonitorCommandTests {
-    /// A running monitor and its HTTP base URL.
+    /// A running monitor, the port held for it and its HTTP base URL.
     struct RunningMonitor {
         let process: ExternalProcess
-        let base: String
+        let port: HeldPort
+        var base: String { "http://127.0.0.1:\(port.port)" }
     }
 
+    /// Starts a monitor of `broker` on a port held for it (`port`, to start one again on the same
+    /// port) and returns once it says it is ready.
     static func startMonitor(
         _ broker: Mosquitto,
         topic: String = "plant/press7/#",
-        port: UInt16? = nil,
+        port: HeldPort? = nil,
         extra: [String] = []
     ) async throws -> RunningMonitor {
-        let port = try port ?? Machine.freePort()
+        let port = try port ?? HeldPort()
         let process = try ExternalProcess(
             Binary.path,
-            ["monitor", "--listen", "127.0.0.1:\(port)", "--log-level", "debug"] + extra,
+            ["monitor", "--listen", "127.0.0.1:\(port.port)", "--log-level", "debug"] + extra,
             environment: [
                 "MQTT_BROKER_URI": broker.url, "MQTT_TOPIC": topic, "MQTT_DEVICE_ID": "press7",
                 "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             ],
             separateStandardError: true
         )
-        let base = "http://127.0.0.1:\(port)"
-        try await Curl.waitFor("\(base)/readyz") { $0.status == 200 }
-        return RunningMonitor(process: process, base: base)
+        let monitor = RunningMonitor(process: process, port: port)
+        try await Curl.waitFor("\(monitor.base)/readyz") { $0.status == 200 }
+        return monitor
     }
 
-    static func publish(_ broker: Mosquitto, topic: String, lines: [String], qos: Int = 1) throws {
-        let result = try Binary.run(
+    static func publish(_ broker: Mosquitto, topic: String, lines: [String], qos: Int = 1) async throws {
+        let result = try await Binary.run(
             ["pub", "--url", broker.url, "-t", topic, "-q", "\(qos)", "-l"],
             input: lines.joined(separator: "\n") + "\n"
         )
@@ -48,74 +51,78 @@ struct MonitorCommandTests {
 
     @Test("configuration from Akri's environment, with a properties prefix; bad options exit 64")
     func environment() async throws {
-        let help = try Binary.run(["monitor", "--help"])
+        let help = try await Binary.run(["monitor", "--help"])
         #expect(help.status == 0)
         for variable in [
             "MONITOR_LISTEN", "MONITOR_UPSTREAM", "MONITOR_QUEUE_DIR", "MONITOR_INFLUXDB", "MQTT_PASSWORD_FILE",
         ] {
             #expect(help.standardOutput.contains(variable), "--help lists \(variable)")
         }
-        let missing = try Binary.run(["monitor"], environment: [:])
+        let missing = try await Binary.run(["monitor"], environment: [:])
         #expect(missing.status == 64)
         #expect(missing.standardError.contains("no broker: set --url or MQTT_BROKER_URI"))
-        let badListen = try Binary.run(
+        let badListen = try await Binary.run(
             ["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a", "--listen", "nowhere"],
             environment: [:]
         )
         #expect(badListen.status == 64)
         #expect(badListen.standardError.contains("--listen 'nowhere' must be IP:PORT"))
-        let badTopic = try Binary.run(["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a/#/b"], environment: [:])
+        let badTopic = try await Binary.run(["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a/#/b"], environment: [:])
         #expect(badTopic.status == 64)
 
         let broker = try await Mosquitto()
-        let port = try Machine.freePort()
+        let port = try HeldPort()
         let process = try ExternalProcess(
             Binary.path,
-            ["monitor", "--listen", "127.0.0.1:\(port)"],
+            ["monitor", "--listen", "127.0.0.1:\(port.port)"],
             environment: [
                 "LINE_MQTT_BROKER_URI": broker.url, "LINE_MQTT_TOPIC": "line/+/temp", "LINE_MQTT_DEVICE_ID": "line-dev",
             ],
             separateStandardError: true
         )
-        defer { process.stop() }
-        let base = "http://127.0.0.1:\(port)"
+        defer { process.terminate() }
+        let base = "http://127.0.0.1:\(port.port)"
         try await Curl.waitFor("\(base)/readyz") { $0.status == 200 }
-        try Self.publish(broker, topic: "line/4/temp", lines: ["19.5"])
+        try await Self.publish(broker, topic: "line/4/temp", lines: ["19.5"])
         let latest = try await Curl.waitFor("\(base)/latest") { $0.body.contains("19.5") }
         #expect(latest.body.contains(#""topic":"line/4/temp""#))
-        #expect(try Curl.request("\(base)/").body.contains("line-dev"))
+        await #expect(try Curl.request("\(base)/").body.contains("line-dev"))
     }
 
     @Test("HTTP: latest, history, metrics, events, health; bad, oversized and unknown requests")
     func http() async throws {
         let broker = try await Mosquitto()
         let monitor = try await Self.startMonitor(broker)
-        defer { monitor.process.stop() }
+        defer { monitor.process.terminate() }
         let base = monitor.base
-        #expect(try Curl.request("\(base)/healthz").status == 200)
+        await #expect(try Curl.request("\(base)/healthz").status == 200)
 
         // An event stream open before the messages arrive.
         let events = try ExternalProcess(Machine.which("curl")!, ["-s", "-N", "--max-time", "20", "\(base)/events"])
-        defer { events.stop() }
+        defer { events.terminate() }
         try await Curl.waitFor("\(base)/metrics") { $0.body.contains("mqtt_monitor_event_stream_clients 1") }
 
-        try Self.publish(broker, topic: "plant/press7/temp", lines: ["20.5", "21", "21.5"])
-        try Self.publish(broker, topic: "plant/press7/state", lines: [#"{"rpm": 1200, "ok": true, "load": 0.75}"#])
-        try Self.publish(broker, topic: "plant/other/temp", lines: ["99"])
+        try await Self.publish(broker, topic: "plant/press7/temp", lines: ["20.5", "21", "21.5"])
+        try await Self.publish(
+            broker,
+            topic: "plant/press7/state",
+            lines: [#"{"rpm": 1200, "ok": true, "load": 0.75}"#]
+        )
+        try await Self.publish(broker, topic: "plant/other/temp", lines: ["99"])
 
         let latest = try await Curl.waitFor("\(base)/latest") { $0.body.contains("rpm") }
         #expect(try Self.payloads(latest.body) == [#"{"rpm": 1200, "ok": true, "load": 0.75}"#, "21.5"])
-        let one = try Curl.request("\(base)/latest?topic=plant%2Fpress7%2Ftemp")
+        let one = try await Curl.request("\(base)/latest?topic=plant%2Fpress7%2Ftemp")
         #expect(one.status == 200 && one.body.contains(#""payload":"21.5""#) && one.body.contains(#""received":"20"#))
-        #expect(try Curl.request("\(base)/latest?topic=none").status == 404)
+        await #expect(try Curl.request("\(base)/latest?topic=none").status == 404)
 
-        let history = try Curl.request("\(base)/history?topic=plant/press7/temp&limit=2")
+        let history = try await Curl.request("\(base)/history?topic=plant/press7/temp&limit=2")
         #expect(try Self.payloads(history.body) == ["21", "21.5"])
-        #expect(try Self.payloads(Curl.request("\(base)/history").body).count == 4)
-        let badLimit = try Curl.request("\(base)/history?limit=-3")
+        await #expect(try Self.payloads(Curl.request("\(base)/history").body).count == 4)
+        let badLimit = try await Curl.request("\(base)/history?limit=-3")
         #expect(badLimit.status == 400 && badLimit.body.contains("limit must be a positive whole number"))
 
-        let metrics = try Curl.request("\(base)/metrics")
+        let metrics = try await Curl.request("\(base)/metrics")
         #expect(metrics.status == 200)
         for line in [
             "mqtt_monitor_messages_received_total 4",
@@ -135,38 +142,38 @@ struct MonitorCommandTests {
             events.log.contains("id: 1\nevent: message\ndata: {\"topic\":\"plant/press7/temp\",\"payload\":\"20.5\"")
         )
 
-        #expect(try Curl.request("\(base)/nothing").status == 404)
-        let post = try Curl.request("\(base)/latest", ["-X", "POST", "-d", "x"])
+        await #expect(try Curl.request("\(base)/nothing").status == 404)
+        let post = try await Curl.request("\(base)/latest", ["-X", "POST", "-d", "x"])
         #expect(post.status == 405)
-        let big = try Curl.request("\(base)/latest", ["-H", "X-Big: " + String(repeating: "b", count: 20_000)])
+        let big = try await Curl.request("\(base)/latest", ["-H", "X-Big: " + String(repeating: "b", count: 20_000)])
         #expect(big.status == 413)
-        let hostless = try Curl.request("\(base)/latest", ["-H", "Host:"])
+        let hostless = try await Curl.request("\(base)/latest", ["-H", "Host:"])
         #expect(hostless.status == 400 && hostless.body.contains("without a Host header"))
-        let body = try Curl.request(
+        let body = try await Curl.request(
             "\(base)/latest",
             ["-X", "GET", "--data-binary", String(repeating: "x", count: 70_000)]
         )
         #expect(body.status == 413)
-        let version = try Curl.request("\(base)/latest", ["--http1.0"])
+        let version = try await Curl.request("\(base)/latest", ["--http1.0"])
         #expect(version.status == 200)
         // Still serving after all that.
-        #expect(try Curl.request("\(base)/readyz").status == 200)
+        await #expect(try Curl.request("\(base)/readyz").status == 200)
     }
 
     @Test("a stuck event-stream client is cut off and never holds up the MQTT side")
     func stuckClient() async throws {
         let broker = try await Mosquitto()
         let monitor = try await Self.startMonitor(broker)
-        defer { monitor.process.stop() }
+        defer { monitor.process.terminate() }
         // curl reading one byte a second is, for the monitor, a client that does not read.
         let slow = try ExternalProcess(
             Machine.which("curl")!,
             ["-s", "-N", "--limit-rate", "1", "--max-time", "60", "\(monitor.base)/events"]
         )
-        defer { slow.stop() }
+        defer { slow.terminate() }
         try await Curl.waitFor("\(monitor.base)/metrics") { $0.body.contains("mqtt_monitor_event_stream_clients 1") }
         let payload = String(repeating: "p", count: 4_000)
-        try Self.publish(broker, topic: "plant/press7/bulk", lines: Array(repeating: payload, count: 2_000))
+        try await Self.publish(broker, topic: "plant/press7/bulk", lines: Array(repeating: payload, count: 2_000))
         try await Curl.waitFor("\(monitor.base)/metrics", timeout: .seconds(30)) {
             $0.body.contains("mqtt_monitor_messages_received_total 2000")
                 && $0.body.contains("mqtt_monitor_event_stream_clients 0")
@@ -177,17 +184,15 @@ struct MonitorCommandTests {
     @Test("messages published while the monitor restarts are there afterwards")
     func restart() async throws {
         let broker = try await Mosquitto()
-        let port = try Machine.freePort()
-        var monitor = try await Self.startMonitor(broker, port: port)
-        try Self.publish(broker, topic: "plant/press7/seq", lines: ["before"])
+        var monitor = try await Self.startMonitor(broker)
+        try await Self.publish(broker, topic: "plant/press7/seq", lines: ["before"])
         try await Curl.waitFor("\(monitor.base)/latest") { $0.body.contains("before") }
-        monitor.process.stop()
-        #expect(await monitor.process.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(await monitor.process.stop() == 0)
 
         let missed = (1...25).map { "missed-\($0)" }
-        try Self.publish(broker, topic: "plant/press7/seq", lines: missed)
-        monitor = try await Self.startMonitor(broker, port: port)
-        defer { monitor.process.stop() }
+        try await Self.publish(broker, topic: "plant/press7/seq", lines: missed)
+        monitor = try await Self.startMonitor(broker, port: monitor.port)
+        defer { monitor.process.terminate() }
         let history = try await Curl.waitFor("\(monitor.base)/history?limit=100") {
             (try? Self.payloads($0.body).count) == 25
         }
@@ -200,7 +205,6 @@ struct MonitorCommandTests {
         let device = try await Mosquitto()
         let upstream = try await Mosquitto()
         let queue = try TemporaryDirectory(prefix: "queue")
-        let port = try Machine.freePort()
         let options = [
             "--upstream", upstream.url, "--upstream-topic", "edge/{device}/{topic}", "--queue-dir", queue.path,
         ]
@@ -208,40 +212,39 @@ struct MonitorCommandTests {
         // upstream's persistence file) holds what arrives while it is away.
         let subscriber = try Binary.start([
             "sub", "--url", upstream.url, "-t", "edge/#", "-q", "1", "--no-clean", "-i", "edge-reader",
-            "--output", "json",
+            "--output", "json", "--log-level", "info",
         ])
-        defer { subscriber.stop() }
-        try await upstream.waitForLog(containing: "edge-reader")
+        defer { subscriber.terminate() }
+        try await subscriber.waitForLog(containing: "subscribed")
 
-        var monitor = try await Self.startMonitor(device, port: port, extra: options)
-        try Self.publish(device, topic: "plant/press7/seq", lines: ["live-0"])
+        var monitor = try await Self.startMonitor(device, extra: options)
+        try await Self.publish(device, topic: "plant/press7/seq", lines: ["live-0"])
         try await subscriber.waitForLog(containing: "live-0")
 
         // Phase 1: the upstream goes away; messages wait on disk; it comes back.
-        upstream.stop()
+        await upstream.stop()
         let first = (1...40).map { "outage-\($0)" }
-        try Self.publish(device, topic: "plant/press7/seq", lines: first)
+        try await Self.publish(device, topic: "plant/press7/seq", lines: first)
         try await Curl.waitFor("\(monitor.base)/metrics") {
             $0.body.contains("mqtt_monitor_messages_received_total 41")
                 && $0.body.contains("mqtt_monitor_upstream_connected{broker=\"\(upstream.url)\"} 0")
         }
-        let queued = try Curl.request("\(monitor.base)/metrics").body
+        let queued = try await Curl.request("\(monitor.base)/metrics").body
         #expect(!queued.contains("mqtt_monitor_upstream_queue_bytes 0\n"))
         try await upstream.start()
         try await subscriber.waitForLog(containing: "outage-40", timeout: .seconds(30))
 
         // Phase 2: the upstream goes away again, and the monitor is killed with messages queued.
-        upstream.stop()
+        await upstream.stop()
         let second = (1...30).map { "killed-\($0)" }
-        try Self.publish(device, topic: "plant/press7/seq", lines: second)
+        try await Self.publish(device, topic: "plant/press7/seq", lines: second)
         try await Curl.waitFor("\(monitor.base)/metrics") {
             $0.body.contains("mqtt_monitor_messages_received_total 71")
         }
-        monitor.process.stop(signal: 9)
-        _ = await monitor.process.waitForExit(timeout: .seconds(10))
+        await monitor.process.stop(signal: SIGKILL)
         try await upstream.start()
-        monitor = try await Self.startMonitor(device, port: port, extra: options)
-        defer { monitor.process.stop() }
+        monitor = try await Self.startMonitor(device, port: monitor.port, extra: options)
+        defer { monitor.process.terminate() }
         try await subscriber.waitForLog(containing: "killed-30", timeout: .seconds(30))
 
         let received = subscriber.log.split(separator: "\n").compactMap { line -> String? in
@@ -263,14 +266,14 @@ struct MonitorCommandTests {
     func influx() async throws {
         let broker = try await Mosquitto()
         let influx = try await InfluxDB()
-        _ = try influx.query("CREATE DATABASE telemetry")
+        _ = try await influx.query("CREATE DATABASE telemetry")
         let monitor = try await Self.startMonitor(
             broker,
             extra: ["--influxdb", "\(influx.url)/write?db=telemetry", "--measurement", "press"]
         )
-        defer { monitor.process.stop() }
-        try Self.publish(broker, topic: "plant/press7/temp", lines: ["20.5", "21.25"])
-        try Self.publish(
+        defer { monitor.process.terminate() }
+        try await Self.publish(broker, topic: "plant/press7/temp", lines: ["20.5", "21.25"])
+        try await Self.publish(
             broker,
             topic: "plant/press7/state",
             lines: [#"{"rpm": 1200, "mode": "auto"}"#, "not a number"]
@@ -278,14 +281,17 @@ struct MonitorCommandTests {
         try await Curl.waitFor("\(monitor.base)/metrics") {
             $0.body.contains("mqtt_monitor_influxdb_points_written_total 3")
         }
-        let temperatures = try influx.query(
+        let temperatures = try await influx.query(
             "SELECT value FROM press WHERE device = 'press7' AND topic = 'plant/press7/temp'",
             database: "telemetry"
         )
         #expect(temperatures.contains("20.5") && temperatures.contains("21.25"), "\(temperatures)")
-        let rpm = try influx.query("SELECT rpm FROM press WHERE topic = 'plant/press7/state'", database: "telemetry")
+        let rpm = try await influx.query(
+            "SELECT rpm FROM press WHERE topic = 'plant/press7/state'",
+            database: "telemetry"
+        )
         #expect(rpm.contains("1200"), "\(rpm)")
-        #expect(
+        await #expect(
             try Curl.request("\(monitor.base)/metrics").body.contains("mqtt_monitor_influxdb_points_dropped_total 0")
         )
     }
@@ -294,22 +300,22 @@ struct MonitorCommandTests {
     func influxOutage() async throws {
         let broker = try await Mosquitto()
         let influx = try await InfluxDB()
-        _ = try influx.query("CREATE DATABASE telemetry")
-        influx.stop()
+        _ = try await influx.query("CREATE DATABASE telemetry")
+        await influx.stop()
         let monitor = try await Self.startMonitor(broker, extra: ["--influxdb", "\(influx.url)/write?db=telemetry"])
-        defer { monitor.process.stop() }
-        try Self.publish(broker, topic: "plant/press7/temp", lines: ["7.25", "8.5"])
+        defer { monitor.process.terminate() }
+        try await Self.publish(broker, topic: "plant/press7/temp", lines: ["7.25", "8.5"])
         try await monitor.process.waitForLog(containing: "writing to InfluxDB failed; retrying")
-        #expect(
+        await #expect(
             try Curl.request("\(monitor.base)/metrics").body.contains("mqtt_monitor_influxdb_points_written_total 0")
         )
         try await influx.start()
         try await Curl.waitFor("\(monitor.base)/metrics", timeout: .seconds(40)) {
             $0.body.contains("mqtt_monitor_influxdb_points_written_total 2")
         }
-        let values = try influx.query("SELECT value FROM mqtt", database: "telemetry")
+        let values = try await influx.query("SELECT value FROM mqtt", database: "telemetry")
         #expect(values.contains("7.25") && values.contains("8.5"), "\(values)")
-        #expect(
+        await #expect(
             try Curl.request("\(monitor.base)/metrics").body.contains("mqtt_monitor_influxdb_points_dropped_total 0")
         )
     }
@@ -319,8 +325,8 @@ struct MonitorCommandTests {
         let broker = try await Mosquitto()
         let influx = try await InfluxDB()
         let monitor = try await Self.startMonitor(broker, extra: ["--influxdb", "\(influx.url)/write?db=missing"])
-        defer { monitor.process.stop() }
-        try Self.publish(broker, topic: "plant/press7/temp", lines: ["1"])
+        defer { monitor.process.terminate() }
+        try await Self.publish(broker, topic: "plant/press7/temp", lines: ["1"])
         try await Curl.waitFor("\(monitor.base)/metrics") {
             $0.body.contains("mqtt_monitor_influxdb_points_dropped_total 1")
         }
@@ -332,15 +338,19 @@ struct MonitorCommandTests {
         let broker = try await Mosquitto()
         let directory = try TemporaryDirectory(prefix: "run")
         let details = try directory.write("plant.yaml", EndToEndTests.details(broker))
-        // device-N listens on base + N.
-        let base = Int(try Machine.freePort()) - 1
-        let command = "exec '\(Binary.path)' monitor --listen 127.0.0.1:$((\(base) + ${MQTT_DEVICE_ID##*-}))"
+        // device-N listens on the N-th port held here.
+        let ports = [try HeldPort(), try HeldPort()]
+        let command = """
+            case $MQTT_DEVICE_ID in device-1) port=\(ports[0].port);; device-2) port=\(ports[1].port);; esac
+            exec '\(Binary.path)' monitor --listen 127.0.0.1:$port
+            """
         let run = try Binary.start(["run", "-c", details, "--output", "json", "--exec", command])
-        defer { run.stop() }
+        defer { run.terminate() }
         let devices = try EndToEndTests.simulate(broker, devices: 2, first: 1)
-        defer { devices.stop() }
-        for device in 1...2 {
-            let latest = try await Curl.waitFor("http://127.0.0.1:\(base + device)/latest", timeout: .seconds(20)) {
+        defer { devices.terminate() }
+        for (index, port) in ports.enumerated() {
+            let device = index + 1
+            let latest = try await Curl.waitFor("http://127.0.0.1:\(port.port)/latest", timeout: .seconds(20)) {
                 $0.body.contains("temperature")
             }
             #expect(latest.body.contains("\"topic\":\"demo/device-\(device)/telemetry\""), "\(latest.body)")

@@ -9,8 +9,8 @@ import Testing
 final class LiveDiscovery: Sendable {
     let loop: EventLoop
     let discoverer: Discoverer
-    private var sharesLoop: Bool { ownsNoLoop }
-    private let ownsNoLoop: Bool
+    /// Whether the loop is a pool's, which its owner shuts down.
+    private let sharesLoop: Bool
     private let log = Recorder()
 
     /// Where the loop thread records changes.
@@ -23,7 +23,7 @@ final class LiveDiscovery: Sendable {
     init(_ yaml: String, broker: Mosquitto, identity: String = #function, pool: BrokerPool? = nil) async throws {
         let details = try DiscoveryDetails.parse(yaml.replacing("BROKER", with: broker.url)).details
         loop = try pool?.eventLoop ?? EventLoop()
-        ownsNoLoop = pool != nil
+        sharesLoop = pool != nil
         let log = log
         discoverer = try Discoverer(details: details, identity: identity, eventLoop: loop, pool: pool) { changes in
             log.changes.withLock { $0 += changes }
@@ -43,14 +43,27 @@ final class LiveDiscovery: Sendable {
     var deviceChanges: [DeviceChange] { log.changes.withLock { $0 } }
 
     /// Waits until `change` (e.g. `removed pump2`) has been decided; fails after `timeout`.
-    func waitFor(_ change: String, timeout: Duration = .seconds(15)) async throws {
+    func waitFor(_ change: String, timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("'\(change)'", timeout: timeout) { $0.contains(change) }
+    }
+
+    /// Waits until `count` changes have been decided; fails after `timeout`.
+    func waitFor(changeCount count: Int, timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("\(count) changes", timeout: timeout) { $0.count >= count }
+    }
+
+    private func waitUntil(
+        _ what: String,
+        timeout: Duration,
+        _ condition: ([String]) -> Bool
+    ) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while !changes.contains(change) {
+        while !condition(changes) {
             guard clock.now < deadline else {
-                throw TestSupportError("'\(change)' was not decided within \(timeout); changes: \(changes)")
+                throw TestSupportError("\(what) not decided within \(timeout); changes: \(changes)")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 

@@ -78,12 +78,11 @@ struct SocketTests {
     func refused() async throws {
         let loop = try EventLoop()
         defer { loop.shutdown() }
-        let port = try Machine.freePort()
+        // A held port is bound but never listens: a connection to it is refused.
+        let held = try HeldPort()
+        let port = held.port
         let result = await connect(host: "127.0.0.1", port: port, on: loop)
-        guard case .failure(let error) = result else {
-            Issue.record("connected to a closed port")
-            return
-        }
+        let error = try #require(result.failure, "connected to a port nobody listens on")
         #expect(error.description.hasPrefix("connecting to 127.0.0.1:\(port) failed: Connection refused"))
     }
 
@@ -105,7 +104,7 @@ struct SocketTests {
         defer { loop.shutdown() }
         let keeper = Keeper()
         let listener = try await echoServer(on: .ip("127.0.0.1", port: 0), loop: loop, keeper: keeper)
-        guard case .ip(_, let port) = listener.address else { return }
+        let port = try #require(listener.address.port)
         let connection = try await connect(host: "localhost", port: port, on: loop).get()
         #expect(connection.remoteAddress == .ip("127.0.0.1", port: port))
         try await onLoop(loop) {
@@ -121,7 +120,7 @@ struct SocketTests {
         let listener = try await onLoop(loop) {
             try Listener.listen(on: .ip("127.0.0.1", port: 0), loop: loop) { connection in connection.close() }
         }
-        guard case .ip(_, let port) = listener.address else { return }
+        let port = try #require(listener.address.port)
         let connection = try await connect(host: "127.0.0.1", port: port, on: loop).get()
         let events = ConnectionEvents()
         try await onLoop(loop) { connection.delegate = events }
@@ -137,7 +136,7 @@ struct SocketTests {
         let listener = try await onLoop(loop) {
             try Listener.listen(on: .ip("127.0.0.1", port: 0), loop: loop) { keeper.keep($0) }
         }
-        guard case .ip(_, let port) = listener.address else { return }
+        let port = try #require(listener.address.port)
         let started = ContinuousClock.now
         let result = await connect(
             host: "127.0.0.1",

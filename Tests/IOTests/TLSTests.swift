@@ -8,28 +8,29 @@ struct TLSTests {
     let directory: TemporaryDirectory
     let certificates: Certificates
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
-        certificates = try Certificates.make(in: directory)
+        certificates = try await Certificates.make(in: directory)
     }
 
-    /// Starts `openssl s_server` on a free port with the given certificate.
+    /// Starts `openssl s_server` on a port held for it, with the given certificate, and returns once
+    /// it says it accepts connections.
     private func server(
         certificate: String? = nil,
         key: String? = nil,
         requireClientCertificate: Bool = false
     ) async throws -> (ExternalProcess, UInt16) {
-        let port = try Machine.freePort()
+        let port = try HeldPort()
         var arguments = [
-            "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate ?? certificates.serverCertificate,
-            "-key", key ?? certificates.serverKey, "-rev", "-quiet",
+            "s_server", "-accept", "127.0.0.1:\(port.port)", "-cert", certificate ?? certificates.serverCertificate,
+            "-key", key ?? certificates.serverKey, "-rev",
         ]
         if requireClientCertificate {
             arguments += ["-Verify", "1", "-CAfile", certificates.caFile]
         }
-        let process = try ExternalProcess(Machine.which("openssl") ?? "/usr/bin/openssl", arguments)
-        try await Machine.waitForPort(port)
-        return (process, port)
+        let process = try ExternalProcess(try Machine.require("openssl"), arguments)
+        try await process.waitForLog(containing: "ACCEPT")
+        return (process, port.port)
     }
 
     /// Sends a line and returns the reversed answer.
@@ -47,7 +48,7 @@ struct TLSTests {
     @Test("a server verified against the CA file, by host name and by address", arguments: ["localhost", "127.0.0.1"])
     func verified(_ host: String) async throws {
         let (server, port) = try await server()
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let connection = try await connect(
@@ -62,7 +63,7 @@ struct TLSTests {
     @Test("a certificate from an unknown CA is refused with OpenSSL's reason")
     func wrongCA() async throws {
         let (server, port) = try await server()
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let result = await connect(
@@ -80,7 +81,7 @@ struct TLSTests {
             certificate: certificates.wrongHostCertificate,
             key: certificates.wrongHostKey
         )
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let result = await connect(
@@ -98,7 +99,7 @@ struct TLSTests {
             certificate: certificates.wrongHostCertificate,
             key: certificates.wrongHostKey
         )
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let connection = try await connect(
@@ -113,7 +114,7 @@ struct TLSTests {
     @Test("mutual TLS: the client certificate is presented and accepted")
     func mutualTLS() async throws {
         let (server, port) = try await server(requireClientCertificate: true)
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let configuration = TLSConfiguration(
@@ -128,7 +129,7 @@ struct TLSTests {
     @Test("mutual TLS from PEM text in memory: CA, certificate and key never touch a file")
     func mutualTLSFromMemory() async throws {
         let (server, port) = try await server(requireClientCertificate: true)
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         var configuration = TLSConfiguration()
@@ -147,7 +148,7 @@ struct TLSTests {
         var configuration = TLSConfiguration()
         configuration.caPEM = SecretBytes(Array("not a certificate".utf8))
         let (server, port) = try await server()
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let result = await connect(host: "localhost", port: port, tls: configuration, on: loop)
         guard case .failure(.tls(let error)) = result else {
             Issue.record("expected a configuration error, got \(result)")
@@ -160,7 +161,7 @@ struct TLSTests {
     @Test("mutual TLS: without a client certificate the server ends the session")
     func mutualTLSWithoutCertificate() async throws {
         let (server, port) = try await server(requireClientCertificate: true)
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let result = await connect(
@@ -200,7 +201,7 @@ struct TLSTests {
             privateKeyFile: certificates.serverKey
         )
         let (server, port) = try await server()
-        defer { server.stop() }
+        defer { withExtendedLifetime(server) {} }
         let result = await connect(host: "localhost", port: port, tls: configuration, on: loop)
         guard case .failure(.tls(let error)) = result else {
             Issue.record("expected a configuration error, got \(result)")
@@ -208,12 +209,5 @@ struct TLSTests {
         }
         #expect(error.stage == .configuration)
         #expect(error.reason.hasSuffix("key values mismatch"))
-    }
-}
-
-extension Result {
-    var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
     }
 }

@@ -115,7 +115,6 @@ struct BrokerTests {
             let qos: QoS = index.isMultiple(of: 2) ? .atLeastOnce : .exactlyOnce
             try await publisher.publish(Message(topic: "away/\(index)", payload: ArraySlice("\(index)".utf8), qos: qos))
         }
-        await publisher.disconnect()
 
         let inbox = Inbox()
         let returning = MQTTClient(
@@ -125,9 +124,12 @@ struct BrokerTests {
         )
         let sessionPresent = try await returning.connect()
         #expect(sessionPresent)
-        let received = try await inbox.wait(for: 100)
-        try await Task.sleep(for: .milliseconds(200))
-        let payloads = inbox.all.map { String(decoding: $0.payload, as: UTF8.self) }
+        // A last message, queued behind the others: once it is here, every queued message and any
+        // duplicate the broker would send has come (messages of one session arrive in order).
+        try await publisher.publish(Message(topic: "away/end", payload: ArraySlice("end".utf8), qos: .exactlyOnce))
+        await publisher.disconnect()
+        let received = try await inbox.wait(forTopic: "away/end").filter { $0.topic != "away/end" }
+        let payloads = received.map { String(decoding: $0.payload, as: UTF8.self) }
         #expect(payloads.count == 100, "duplicates: \(payloads.count - Set(payloads).count)")
         #expect(Set(payloads) == Set((0..<100).map(String.init)))
         #expect(received.allSatisfy { !$0.retain })
@@ -178,9 +180,11 @@ struct BrokerTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(acknowledged.value == total)
-        _ = try await inbox.wait(for: total, timeout: .seconds(20))
-        try await Task.sleep(for: .milliseconds(300))
-        let payloads = inbox.all.map { String(decoding: $0.payload, as: UTF8.self) }
+        // Sent after every other message was acknowledged: it arrives after all of them and after
+        // any duplicate (the broker delivers a session's messages in order).
+        try await publisher.publish(Message(topic: "stream/end", payload: ArraySlice("end".utf8), qos: .exactlyOnce))
+        let received = try await inbox.wait(forTopic: "stream/end", timeout: .seconds(30))
+        let payloads = received.filter { $0.topic != "stream/end" }.map { String(decoding: $0.payload, as: UTF8.self) }
         #expect(Set(payloads) == Set((0..<total).map(String.init)), "missing: \(total - Set(payloads).count)")
         #expect(payloads.count == total, "duplicates: \(payloads.count - Set(payloads).count)")
         #expect(reconnections.value >= 1, "the subscriber never resumed its session after the restart")

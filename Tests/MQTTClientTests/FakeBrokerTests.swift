@@ -48,11 +48,13 @@ struct FakeBrokerTests {
     @Test("a malformed packet from the broker: DISCONNECT 0x81, the error, and a reconnect")
     func malformedPacket() async throws {
         let broker = try await FakeBroker { peer, packet in
-            guard case .connect = packet else { return }
-            peer.send(.connack(ConnAckPacket()))
-            if peer.broker.connectionCount == 1 {
-                // A PUBLISH whose topic is not UTF-8.
-                peer.sendRaw([0x30, 0x05, 0x00, 0x02, 0xC3, 0x28, 0x00])
+            // The script answers CONNECT only.
+            if case .connect = packet {
+                peer.send(.connack(ConnAckPacket()))
+                if peer.broker.connectionCount == 1 {
+                    // A PUBLISH whose topic is not UTF-8.
+                    peer.sendRaw([0x30, 0x05, 0x00, 0x02, 0xC3, 0x28, 0x00])
+                }
             }
         }
         defer { broker.shutdown() }
@@ -75,11 +77,13 @@ struct FakeBrokerTests {
     @Test("a packet over our maximum size is refused before it is buffered: DISCONNECT 0x95")
     func oversizedPacket() async throws {
         let broker = try await FakeBroker { peer, packet in
-            guard case .connect = packet else { return }
-            peer.send(.connack(ConnAckPacket()))
-            if peer.broker.connectionCount == 1 {
-                // Announce a 1 MiB PUBLISH; send only its header.
-                peer.sendRaw([0x30, 0x80, 0x80, 0x40])
+            // The script answers CONNECT only.
+            if case .connect = packet {
+                peer.send(.connack(ConnAckPacket()))
+                if peer.broker.connectionCount == 1 {
+                    // Announce a 1 MiB PUBLISH; send only its header.
+                    peer.sendRaw([0x30, 0x80, 0x80, 0x40])
+                }
             }
         }
         defer { broker.shutdown() }
@@ -159,9 +163,16 @@ struct FakeBrokerTests {
 
     @Test("the broker's Maximum Packet Size: larger messages fail without being sent")
     func brokerMaximumPacketSize() async throws {
-        let broker = try await FakeBroker(
-            script: FakeBroker.accepting(ConnAckPacket(properties: ConnAckProperties(maximumPacketSize: 128)))
-        )
+        let broker = try await FakeBroker { peer, packet in
+            switch packet {
+            case .connect:
+                peer.send(.connack(ConnAckPacket(properties: ConnAckProperties(maximumPacketSize: 128))))
+            case .publish(let publish):
+                if let id = publish.packetIdentifier { peer.send(.puback(PubAckPacket(packetIdentifier: id))) }
+            default:
+                break
+            }
+        }
         defer { broker.shutdown() }
         let loop = try EventLoop()
         defer { loop.shutdown() }
@@ -171,29 +182,32 @@ struct FakeBrokerTests {
         await #expect(throws: MQTTClientError.self) {
             try await client.publish(Message(topic: "big", payload: ArraySlice(repeating: 1, count: 200)))
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Acknowledged after the refusal: by then the broker has read everything sent before it.
+        try await client.publish(Message(topic: "after", payload: [1], qos: .atLeastOnce))
         let topics = broker.packets.compactMap { if case .publish(let p) = $0 { p.topicName } else { nil } }
-        #expect(topics == ["small"])
+        #expect(topics == ["small", "after"])
         await client.disconnect()
     }
 
     @Test("topic aliases from the broker are resolved")
     func topicAliases() async throws {
         let broker = try await FakeBroker { peer, packet in
-            guard case .connect = packet else { return }
-            peer.send(.connack(ConnAckPacket()))
-            peer.send(
-                .publish(
-                    PublishPacket(
-                        topicName: "long/topic/name",
-                        payload: [1],
-                        properties: PublishProperties(topicAlias: 7)
+            // The script answers CONNECT only.
+            if case .connect = packet {
+                peer.send(.connack(ConnAckPacket()))
+                peer.send(
+                    .publish(
+                        PublishPacket(
+                            topicName: "long/topic/name",
+                            payload: [1],
+                            properties: PublishProperties(topicAlias: 7)
+                        )
                     )
                 )
-            )
-            peer.send(
-                .publish(PublishPacket(topicName: "", payload: [2], properties: PublishProperties(topicAlias: 7)))
-            )
+                peer.send(
+                    .publish(PublishPacket(topicName: "", payload: [2], properties: PublishProperties(topicAlias: 7)))
+                )
+            }
         }
         defer { broker.shutdown() }
         let loop = try EventLoop()
@@ -210,17 +224,19 @@ struct FakeBrokerTests {
     @Test("a server DISCONNECT is reported with its reason, then the client reconnects")
     func serverDisconnect() async throws {
         let broker = try await FakeBroker { peer, packet in
-            guard case .connect = packet else { return }
-            peer.send(.connack(ConnAckPacket()))
-            if peer.broker.connectionCount == 1 {
-                peer.send(
-                    .disconnect(
-                        DisconnectPacket(
-                            reasonCode: .serverShuttingDown,
-                            properties: DisconnectProperties(reasonString: "maintenance")
+            // The script answers CONNECT only.
+            if case .connect = packet {
+                peer.send(.connack(ConnAckPacket()))
+                if peer.broker.connectionCount == 1 {
+                    peer.send(
+                        .disconnect(
+                            DisconnectPacket(
+                                reasonCode: .serverShuttingDown,
+                                properties: DisconnectProperties(reasonString: "maintenance")
+                            )
                         )
                     )
-                )
+                }
             }
         }
         defer { broker.shutdown() }
@@ -249,18 +265,29 @@ struct FakeBrokerTests {
         let client = try client(broker, loop: loop) {
             $0.reconnect = Backoff(initial: .milliseconds(100), maximum: .milliseconds(400))
         }
-        let start = ContinuousClock.now
+        let delays = Task {
+            var delays: [Duration] = []
+            for await state in client.states {
+                if case .disconnected(_, let retry?) = state { delays.append(retry) }
+                if delays.count == 4 { break }
+            }
+            return delays
+        }
         client.start()
-        try await Task.sleep(for: .seconds(1))
+        let retries = await delays.value
+        try #require(retries.count == 4)
         await client.disconnect()
-        let elapsed = ContinuousClock.now - start
-        // Waits of 100, 200, 400, 400… ms, halved at most by jitter: after the first two, at least
-        // 200 ms between attempts however long the (loaded) machine took to wake the test up. A
-        // tight loop would make hundreds.
-        let most = 3 + Int(elapsed / .milliseconds(200))
-        #expect(
-            (2...most).contains(broker.connectionCount),
-            "\(broker.connectionCount) connections in \(elapsed), at most \(most) expected"
-        )
+        // Waits of 100, 200, 400, 400 ms, each jittered down by at most half.
+        for (delay, full) in zip(retries, [100, 200, 400, 400]) {
+            #expect((.milliseconds(full / 2) ... .milliseconds(full)).contains(delay), "\(retries)")
+        }
+        // Each reconnection came no sooner than its delay after the connection before it was
+        // accepted (timers never fire early, so this bound cannot be broken by a slow machine;
+        // a client reconnecting at once breaks it).
+        let accepted = broker.acceptTimes
+        try #require(accepted.count >= 4)
+        for index in 0..<3 {
+            #expect(accepted[index + 1] - accepted[index] >= retries[index], "\(accepted) \(retries)")
+        }
     }
 }

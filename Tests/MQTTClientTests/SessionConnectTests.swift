@@ -38,7 +38,7 @@ struct SessionConnectTests {
             configuration.protocolVersion = .v311
             configuration.will = .init(topic: "w", payload: [], properties: WillProperties(willDelayInterval: 5))
         }
-        guard case .connect(let connect)? = harness.open().sent.first else { return }
+        let connect = try #require(harness.open().sent.first?.connect)
         #expect(connect.properties == ConnectProperties())
         #expect(connect.will?.properties == WillProperties())
         // And it encodes: a 3.1.1 packet with properties would throw.
@@ -67,7 +67,7 @@ struct SessionConnectTests {
     }
 
     @Test("subscriptions are made on the first connection")
-    func firstConnectionSubscribes() {
+    func firstConnectionSubscribes() throws {
         var harness = SessionHarness()
         let (token, before) = harness.subscribe("a/#", "b/+")
         #expect(before.isEmpty)
@@ -87,11 +87,11 @@ struct SessionConnectTests {
     }
 
     @Test("resubscribe when the broker lost the session, never when it kept it")
-    func sessionPresentHonoured() {
+    func sessionPresentHonoured() throws {
         var harness = SessionHarness()
         _ = harness.subscribe("a/#")
         let first = harness.connect()
-        guard case .subscribe(let subscribe)? = first.sent.first else { return }
+        let subscribe = try #require(first.sent.first?.subscribe)
         _ = harness.receive(
             .suback(SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: [.grantedQoS1]))
         )
@@ -110,10 +110,10 @@ struct SessionConnectTests {
     }
 
     @Test("a subscription asked for while offline is made even when the session was kept")
-    func newSubscriptionWhileOffline() {
+    func newSubscriptionWhileOffline() throws {
         var harness = SessionHarness()
         _ = harness.subscribe("a/#")
-        guard case .subscribe(let first)? = harness.connect().sent.first else { return }
+        let first = try #require(harness.connect().sent.first?.subscribe)
         _ = harness.receive(
             .suback(SubAckPacket(packetIdentifier: first.packetIdentifier, reasonCodes: [.grantedQoS1]))
         )
@@ -128,10 +128,10 @@ struct SessionConnectTests {
     }
 
     @Test("a refused filter is reported and not retried after a lost session")
-    func refusedFilter() {
+    func refusedFilter() throws {
         var harness = SessionHarness()
         let (token, _) = harness.subscribe("ok/#", "denied/#")
-        guard case .subscribe(let subscribe)? = harness.connect().sent.first else { return }
+        let subscribe = try #require(harness.connect().sent.first?.subscribe)
         let acked = harness.receive(
             .suback(
                 SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: [.grantedQoS0, .notAuthorized])
@@ -139,15 +139,15 @@ struct SessionConnectTests {
         )
         #expect(acked == [.complete(token, .subscribed([.grantedQoS0, .notAuthorized]))])
         _ = harness.lose()
-        guard case .subscribe(let again)? = harness.connect(sessionPresent: false).sent.first else { return }
+        let again = try #require(harness.connect(sessionPresent: false).sent.first?.subscribe)
         #expect(again.subscriptions.map(\.topicFilter) == ["ok/#"])
     }
 
     @Test("a SUBACK with the wrong number of codes is a protocol error")
-    func subAckCountMismatch() {
+    func subAckCountMismatch() throws {
         var harness = SessionHarness()
         _ = harness.subscribe("a", "b")
-        guard case .subscribe(let subscribe)? = harness.connect().sent.first else { return }
+        let subscribe = try #require(harness.connect().sent.first?.subscribe)
         let actions = harness.receive(
             .suback(SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: [.grantedQoS0]))
         )
@@ -156,10 +156,10 @@ struct SessionConnectTests {
     }
 
     @Test("unsubscribing while offline reaches a broker that kept the session")
-    func unsubscribeOffline() {
+    func unsubscribeOffline() throws {
         var harness = SessionHarness()
         _ = harness.subscribe("a/#")
-        guard case .subscribe(let subscribe)? = harness.connect().sent.first else { return }
+        let subscribe = try #require(harness.connect().sent.first?.subscribe)
         _ = harness.receive(
             .suback(SubAckPacket(packetIdentifier: subscribe.packetIdentifier, reasonCodes: [.grantedQoS1]))
         )
@@ -179,11 +179,11 @@ struct SessionConnectTests {
     }
 
     @Test("an assigned client identifier is used for the next connection")
-    func assignedClientIdentifier() {
+    func assignedClientIdentifier() throws {
         var harness = SessionHarness { $0.clientIdentifier = "" }
         _ = harness.connect(properties: ConnAckProperties(assignedClientIdentifier: "assigned-42"))
         _ = harness.lose()
-        guard case .connect(let connect)? = harness.open().sent.first else { return }
+        let connect = try #require(harness.open().sent.first?.connect)
         #expect(connect.clientIdentifier == "assigned-42")
     }
 

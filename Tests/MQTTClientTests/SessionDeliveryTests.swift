@@ -8,29 +8,31 @@ struct SessionDeliveryTests {
     // MARK: Outgoing
 
     @Test("QoS 1: unacknowledged messages are re-sent with DUP after a reconnect, in order")
-    func qos1Resend() {
+    func qos1Resend() throws {
         var harness = SessionHarness()
         _ = harness.connect()
         let (first, a) = harness.publish("t", "1")
         let (_, b) = harness.publish("t", "2")
-        guard case .publish(let one)? = a.sent.first, case .publish(let two)? = b.sent.first else { return }
+        let one = try #require(a.sent.first?.publish)
+        let two = try #require(b.sent.first?.publish)
         #expect(one.packetIdentifier == 1 && two.packetIdentifier == 2)
         #expect(!one.duplicate)
         _ = harness.lose()
         let resent = harness.connect(sessionPresent: true).sent
         #expect(resent.count == 2)
-        guard case .publish(let again1) = resent[0], case .publish(let again2) = resent[1] else { return }
+        let again1 = try #require(resent.first?.publish)
+        let again2 = try #require(resent.last?.publish)
         #expect(again1.packetIdentifier == 1 && again1.duplicate && again1.payload == ArraySlice("1".utf8))
         #expect(again2.packetIdentifier == 2 && again2.duplicate)
         #expect(harness.receive(.puback(PubAckPacket(packetIdentifier: 1))) == [.complete(first, .published)])
     }
 
     @Test("QoS 2: after PUBREC only PUBREL is re-sent, and PUBCOMP completes")
-    func qos2Resend() {
+    func qos2Resend() throws {
         var harness = SessionHarness()
         _ = harness.connect()
         let (token, published) = harness.publish("t", qos: .exactlyOnce)
-        guard case .publish(let publish)? = published.sent.first, let id = publish.packetIdentifier else { return }
+        let id = try #require(published.sent.first?.publish?.packetIdentifier)
         #expect(
             harness.receive(.pubrec(PubAckPacket(packetIdentifier: id))).sent == [
                 .pubrel(PubAckPacket(packetIdentifier: id))
@@ -92,11 +94,11 @@ struct SessionDeliveryTests {
     }
 
     @Test("a failed PUBREC ends the exchange without PUBREL")
-    func failedPubRec() {
+    func failedPubRec() throws {
         var harness = SessionHarness()
         _ = harness.connect()
         let (token, published) = harness.publish("t", qos: .exactlyOnce)
-        guard case .publish(let publish)? = published.sent.first else { return }
+        let publish = try #require(published.sent.first?.publish)
         let actions = harness.receive(
             .pubrec(PubAckPacket(packetIdentifier: publish.packetIdentifier!, reasonCode: .notAuthorized))
         )
@@ -160,11 +162,11 @@ struct SessionDeliveryTests {
     }
 
     @Test("a declined QoS 2 message is not acknowledged and counts as new when it comes again")
-    func declinedQoS2() {
+    func declinedQoS2() throws {
         var harness = SessionHarness()
         _ = harness.connect()
         let first = harness.receive(inbound("a", qos: .exactlyOnce, id: 5))
-        guard let message = first.delivered.first else { return }
+        let message = try #require(first.delivered.first)
         harness.session.declined(message)
         _ = harness.lose()
         _ = harness.connect(sessionPresent: true)

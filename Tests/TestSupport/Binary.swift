@@ -18,12 +18,14 @@ public enum Binary {
         return testExecutable.deletingLastPathComponent().appendingPathComponent("mqtt-discovery").path
     }()
 
-    /// Runs the binary to completion with `input` on standard input.
+    /// Runs the binary to completion with `input` on standard input, without blocking a thread;
+    /// fails if it has not finished after `timeout`.
     public static func run(
         _ arguments: [String],
         input: String? = nil,
-        environment: [String: String]? = nil
-    ) throws -> ProcessResult {
+        environment: [String: String]? = nil,
+        timeout: Duration = .seconds(60)
+    ) async throws -> ProcessResult {
         let directory = try TemporaryDirectory(prefix: "stdin")
         let stdin = try directory.write("stdin", input ?? "")
         let process = try ExternalProcess(
@@ -33,21 +35,8 @@ public enum Binary {
             standardInput: stdin,
             separateStandardError: true
         )
-        let status = process.waitForExit()
-        return ProcessResult(status: status, standardOutput: process.log, standardError: process.errorLog)
-    }
-
-    /// Runs the binary to completion without blocking a thread; fails after `timeout`.
-    public static func run(
-        _ arguments: [String],
-        input: String? = nil,
-        timeout: Duration
-    ) async throws -> ProcessResult {
-        let directory = try TemporaryDirectory(prefix: "stdin")
-        let stdin = try directory.write("stdin", input ?? "")
-        let process = try ExternalProcess(path, arguments, standardInput: stdin, separateStandardError: true)
         guard let status = await process.waitForExit(timeout: timeout) else {
-            process.stop()
+            await process.stop()
             throw TestSupportError(
                 "mqtt-discovery \(arguments.joined(separator: " ")) did not finish within \(timeout): \(process.log) \(process.errorLog)"
             )
@@ -56,7 +45,7 @@ public enum Binary {
     }
 
     /// Starts the binary and leaves it running.
-    public static func start(_ arguments: [String]) throws -> ExternalProcess {
-        try ExternalProcess(path, arguments, separateStandardError: true)
+    public static func start(_ arguments: [String], environment: [String: String]? = nil) throws -> ExternalProcess {
+        try ExternalProcess(path, arguments, environment: environment, separateStandardError: true)
     }
 }

@@ -22,47 +22,49 @@ public struct Certificates: Sendable {
     public let wrongHostKey: String
 
     /// Makes the certificates in `directory`.
-    public static func make(in directory: TemporaryDirectory) throws -> Certificates {
+    public static func make(in directory: TemporaryDirectory) async throws -> Certificates {
         let openssl = Machine.which("openssl") ?? "/usr/bin/openssl"
-        func run(_ arguments: [String]) throws {
+        func run(_ arguments: [String]) async throws {
             let process = try ExternalProcess(openssl, arguments)
-            let status = process.waitForExit()
+            let status = await process.waitForExit()
             guard status == 0 else {
-                throw TestSupportError("openssl \(arguments.joined(separator: " ")) failed (\(status)): \(process.log)")
+                throw TestSupportError(
+                    "openssl \(arguments.joined(separator: " ")) failed (\(status.map(String.init) ?? "still running")): \(process.log)"
+                )
             }
         }
         func file(_ name: String) -> String { directory.file(name) }
 
         for ca in ["ca", "other-ca"] {
-            try run([
+            try await run([
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", file("\(ca).key"), "-out", file("\(ca).pem"), "-days", "2",
                 "-subj", "/CN=mqtt-discovery test \(ca)",
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             ])
         }
-        func issue(_ name: String, subject: String, extensions: String) throws {
-            try run([
+        func issue(_ name: String, subject: String, extensions: String) async throws {
+            try await run([
                 "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", file("\(name).key"), "-out", file("\(name).csr"), "-subj", "/CN=\(subject)",
             ])
             try directory.write("\(name).ext", extensions)
-            try run([
+            try await run([
                 "x509", "-req", "-in", file("\(name).csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
                 "-CAcreateserial", "-out", file("\(name).pem"), "-days", "2", "-extfile", file("\(name).ext"),
             ])
         }
-        try issue(
+        try await issue(
             "server",
             subject: "localhost",
             extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n"
         )
-        try issue(
+        try await issue(
             "wrong-host",
             subject: "elsewhere.example",
             extensions: "subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n"
         )
-        try issue("client", subject: "test-client", extensions: "extendedKeyUsage=clientAuth\n")
+        try await issue("client", subject: "test-client", extensions: "extendedKeyUsage=clientAuth\n")
         return Certificates(
             caFile: file("ca.pem"),
             serverCertificate: file("server.pem"),

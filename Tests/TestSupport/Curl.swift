@@ -11,17 +11,17 @@ public enum Curl {
     }
 
     /// Runs `curl URL` with extra `options`; returns the status and body.
-    public static func request(_ url: String, _ options: [String] = [], timeout: Int = 10) throws -> Response {
-        guard let curl = Machine.which("curl") else {
-            throw TestSupportError("curl is not installed (Scripts/install-dependencies installs it)")
-        }
+    public static func request(_ url: String, _ options: [String] = [], timeout: Int = 10) async throws -> Response {
+        let curl = try Machine.require("curl")
         let marker = "\n--status:"
         let process = try ExternalProcess(
             curl,
             ["-s", "--max-time", "\(timeout)", "-w", "\(marker)%{http_code}"] + options + [url],
             separateStandardError: true
         )
-        _ = process.waitForExit()
+        guard await process.waitForExit(timeout: .seconds(timeout + 10)) != nil else {
+            throw TestSupportError("curl \(url) did not finish")
+        }
         let output = process.log
         guard let range = output.range(of: marker, options: .backwards) else {
             throw TestSupportError("curl \(url): no status in \(output) \(process.errorLog)")
@@ -39,9 +39,9 @@ public enum Curl {
         let deadline = ContinuousClock.now + timeout
         var last = Response(status: 0, body: "")
         while ContinuousClock.now < deadline {
-            last = try request(url, timeout: 5)
+            last = try await request(url, timeout: 5)
             if condition(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw TestSupportError("\(url) did not get there within \(timeout); last: \(last.status) \(last.body)")
     }

@@ -1,22 +1,27 @@
+import CShims
 import Foundation
 import Synchronization
 
-/// A real process started by a test (mosquitto, openssl, our own binary), stopped when the test
-/// lets go of it.
+/// A real process started by a test or a benchmark (mosquitto, openssl, curl, our own binary),
+/// stopped when it is let go of.
 ///
-/// Spawned with `posix_spawn` and reaped with `waitpid`, not Foundation's `Process`, whose exit
-/// monitoring can stall inside Swift concurrency's threads. Standard output and error go to a log
-/// file, which ``log`` reads.
-public final class ExternalProcess: @unchecked Sendable {
+/// Spawned with `posix_spawn`, with no descriptor inherited but standard input, output and error
+/// (a listening socket of another test, held by a child, would keep its port taken for as long as
+/// the child lives). A thread of its own waits for the exit, so nothing here blocks a thread of
+/// Swift concurrency's pool: waiting for an exit is asynchronous. Standard output and error go to
+/// log files, which ``log`` and ``errorLog`` read.
+public final class ExternalProcess: Sendable {
     /// The program that runs.
     public let executable: String
     /// The process ID.
     public let pid: Int32
     private let logPath: String
     private let errorPath: String?
-    private let exitStatus = Mutex<Int32?>(nil)
+    private let exit: ExitWatch
 
     /// Starts `executable` with `arguments`; `environment` replaces the test's own if given.
+    /// Standard output goes to ``log``; standard error too, unless `separateStandardError`
+    /// sends it to ``errorLog``.
     public init(
         _ executable: String,
         _ arguments: [String],
@@ -28,48 +33,19 @@ public final class ExternalProcess: @unchecked Sendable {
         let base = "\(FileManager.default.temporaryDirectory.path)/process-\(UUID().uuidString.prefix(8))"
         logPath = base + ".log"
         errorPath = separateStandardError ? base + ".err" : nil
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, standardInput, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if let errorPath {
-            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        } else {
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        }
-
-        // A child inherits the spawning thread's signal mask and ignored signals (this process
-        // ignores SIGPIPE, and test threads may block SIGTERM): start it with neither.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let variables =
-            (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") }
-            + [nil]
-        defer { for pointer in variables { free(pointer) } }
-
-        var pid: Int32 = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, variables)
-        guard result == 0 else {
-            throw TestSupportError("cannot start \(executable): \(String(cString: strerror(result)))")
-        }
-        self.pid = pid
+        pid = try Spawner.spawn(
+            executable,
+            arguments,
+            environment: environment ?? ProcessInfo.processInfo.environment,
+            standardInput: standardInput,
+            standardOutput: logPath,
+            standardError: errorPath
+        )
+        exit = ExitWatch(pid: pid)
     }
 
     deinit {
-        stop()
+        exit.terminate()
         unlink(logPath)
         if let errorPath { unlink(errorPath) }
     }
@@ -90,119 +66,163 @@ public final class ExternalProcess: @unchecked Sendable {
         errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
     }
 
-    /// Waits until the log contains `text`, or throws after `timeout`.
-    public func waitForLog(containing text: String, timeout: Duration = .seconds(10)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if log.contains(text) || errorLog.contains(text) { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestSupportError("'\(text)' did not appear in the output of \(executable): \(log)\(errorLog)")
+    /// Waits until the output contains `text`, or throws after `timeout` (a bound against hanging,
+    /// not part of what is tested).
+    public func waitForLog(containing text: String, timeout: Duration = .seconds(20)) async throws {
+        try await waitForLog(timeout: timeout, "'\(text)'") { $0.contains(text) }
     }
+
+    /// Waits until `condition` holds for the output (standard output and error together), or
+    /// throws after `timeout`, naming `what` was awaited.
+    public func waitForLog(
+        timeout: Duration = .seconds(20),
+        _ what: String,
+        _ condition: (String) -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let output = log + errorLog
+            if condition(output) { return }
+            if let status = exitStatus {
+                throw TestSupportError("\(what) never appeared: \(name) exited with \(status): \(output)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw TestSupportError("\(what) did not appear within \(timeout) in the output of \(name): \(output)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// The exit status once the process has ended (128 + signal if a signal ended it).
+    public var exitStatus: Int32? { exit.status }
 
     /// Whether the process is still running.
-    public var isRunning: Bool {
-        reap(block: false) == nil
-    }
+    public var isRunning: Bool { exit.status == nil }
 
-    /// Sends `signal` (default SIGTERM) and waits for the process to end; after five seconds it
-    /// is killed, so a stuck process cannot hang a test.
-    public func stop(signal: Int32 = 15) {  // SIGTERM
-        guard isRunning else { return }
-        kill(pid, signal)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if reap(block: false) != nil { return }
-            usleep(5_000)
-        }
-        kill(pid, SIGKILL)
-        _ = reap(block: true)
-    }
-
-    /// Sends `signal` without waiting (e.g. SIGSTOP to freeze a broker).
-    public func send(_ signal: Int32) {
-        kill(pid, signal)
-    }
-
-    /// Waits for the process to exit by itself and returns its exit status (128 + signal if a
-    /// signal ended it).
-    public func waitForExit() -> Int32 {
-        reap(block: true) ?? -1
-    }
-
-    /// Waits without blocking a thread, up to `timeout`; nil if it is still running then.
-    public func waitForExit(timeout: Duration) async -> Int32? {
+    /// Waits for the process to exit by itself and returns its status; nil if it is still running
+    /// after `timeout` (a bound against hanging: a test treats nil as a failure).
+    public func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = reap(block: false) { return status }
-            try? await Task.sleep(for: .milliseconds(10))
+        while true {
+            if let status = exit.status { return status }
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(2))
         }
-        return reap(block: false)
     }
 
-    private func reap(block: Bool) -> Int32? {
-        if let status = exitStatus.withLock({ $0 }) { return status }
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, block ? 0 : WNOHANG)
-        guard result == pid else { return nil }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros; decode the status word by hand.
-        let signal = status & 0x7F
-        let code = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-        exitStatus.withLock { $0 = code }
-        return code
+    /// Sends `signal` (default 15, SIGTERM) and waits for the process to end; after `grace` it is
+    /// killed, so a stuck process cannot hang a test. Returns the exit status.
+    @discardableResult
+    public func stop(signal: Int32 = 15, grace: Duration = .seconds(5)) async -> Int32 {
+        exit.signal(signal)
+        if let status = await waitForExit(timeout: grace) { return status }
+        exit.signal(SIGKILL)
+        return await waitForExit(timeout: .seconds(60)) ?? -1
+    }
+
+    /// Asks the process to end (SIGTERM, then SIGKILL five seconds later if it has not) without
+    /// waiting: for `defer`, where a test cannot wait. Releasing the value does the same.
+    public func terminate() {
+        exit.terminate()
+    }
+
+    /// Sends `signal` without waiting (e.g. SIGSTOP to freeze a broker). Nothing is sent once the
+    /// process has exited, so a reused process ID is never signalled.
+    public func send(_ signal: Int32) {
+        exit.signal(signal)
+    }
+
+    private var name: String { (executable as NSString).lastPathComponent }
+}
+
+/// Waits for one child's exit on a thread of its own and keeps the status.
+///
+/// The child is reaped only after its exit has been recorded under the lock that ``signal(_:)``
+/// takes, so a signal can never reach another process that was given the same ID.
+private final class ExitWatch: Sendable {
+    private let pid: Int32
+    private let state = Mutex<Int32?>(nil)
+
+    init(pid: Int32) {
+        self.pid = pid
+        Thread.detachNewThread { [self] in
+            let code = cshims_wait_exited_no_reap(pid)
+            state.withLock { $0 = code < 0 ? -1 : code }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+
+    var status: Int32? { state.withLock { $0 } }
+
+    func signal(_ signal: Int32) {
+        state.withLock { status in
+            if status == nil { kill(pid, signal) }
+        }
+    }
+
+    /// SIGTERM now and SIGKILL five seconds later if it is still running, without waiting: for a
+    /// process let go of (a test that failed half-way, say).
+    func terminate() {
+        guard status == nil else { return }
+        signal(SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [self] in signal(SIGKILL) }
     }
 }
 
-/// Finding what tests need on the machine.
-public enum Machine {
-    /// A TCP port on 127.0.0.1 that nothing listens on right now.
-    public static func freePort() throws -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
+/// `posix_spawn` with what every child here needs.
+public enum Spawner {
+    /// Starts `executable` with `arguments` and exactly `environment`; standard input from
+    /// `standardInput`, output to the file `standardOutput` (created or truncated), standard error
+    /// to `standardError` or with the output. Returns the process ID.
+    ///
+    /// The child starts with no signal blocked or ignored (this process ignores SIGPIPE, and test
+    /// threads may block signals) and with no descriptor but the three standard ones.
+    public static func spawn(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String],
+        standardInput: String = "/dev/null",
+        standardOutput: String = "/dev/null",
+        standardError: String? = "/dev/null"
+    ) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, standardInput, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let standardError {
+            posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return UInt16(bigEndian: address.sin_port)
-    }
+        let closing = cshims_spawn_file_actions_addclosefrom(&actions, 3)
+        guard closing == 0 else {
+            throw TestSupportError("cannot start \(executable): closefrom: \(String(cString: strerror(closing)))")
+        }
 
-    /// Waits until something accepts TCP connections on `127.0.0.1:port`.
-    public static func waitForPort(_ port: UInt16, timeout: Duration = .seconds(10)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = port.bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            close(descriptor)
-            if connected { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw TestSupportError("nothing listened on port \(port) within \(timeout)")
-    }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-    /// The full path of a program on PATH (or in the sbin directories), or nil.
-    public static func which(_ program: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
-            let candidate = "\(directory)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in variables { free(pointer) } }
+
+        var pid: Int32 = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, variables)
+        guard result == 0 else {
+            throw TestSupportError("cannot start \(executable): \(String(cString: strerror(result)))")
         }
-        return nil
+        return pid
     }
 }
 

@@ -12,14 +12,11 @@ struct YAMLTests {
             topics: [x/#, 'y']
             """
         let root = try #require(try YAML.parse(text))
-        guard case .mapping(let pairs) = root.content else {
-            Issue.record("not a mapping")
-            return
-        }
+        let pairs = try #require(root.mapping)
         #expect(pairs.map { $0.key.scalar } == ["serverUrls", "topics"])
-        guard case .sequence(let urls) = pairs[0].value.content else { return }
+        let urls = try #require(pairs.first?.value.sequence)
         #expect(urls.map(\.mark) == [Mark(line: 2, column: 5), Mark(line: 3, column: 5)])
-        guard case .sequence(let topics) = pairs[1].value.content else { return }
+        let topics = try #require(pairs.last?.value.sequence)
         #expect(topics.map(\.scalar) == ["x/#", "y"])
         #expect(topics[1].content == .scalar("y", .quoted))
         #expect(topics[1].mark == Mark(line: 4, column: 15))
@@ -46,8 +43,9 @@ struct YAMLTests {
     @Test("anchors and aliases are resolved; alias bombs are refused")
     func aliases() throws {
         let root = try #require(try YAML.parse("a: &x [1, 2]\nb: *x\n"))
-        guard case .mapping(let pairs) = root.content else { return }
-        #expect(pairs[0].value.content == pairs[1].value.content)
+        let pairs = try #require(root.mapping)
+        #expect(pairs.count == 2)
+        #expect(pairs.first?.value.content == pairs.last?.value.content)
         var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1..<8 {
             let previous = String(UnicodeScalar(UInt8(96 + level)))
@@ -61,9 +59,8 @@ struct YAMLTests {
     func documentsAndScalars() throws {
         let documents = try YAML.parseDocuments("a: ~\n---\nb: |\n  line one\n  line two\n")
         #expect(documents.count == 2)
-        guard case .mapping(let first) = documents[0].content, case .mapping(let second) = documents[1].content else {
-            return
-        }
+        let first = try #require(documents.first?.mapping)
+        let second = try #require(documents.last?.mapping)
         #expect(first[0].value.isNull)
         #expect(second[0].value.content == .scalar("line one\nline two\n", .literal))
         #expect(second[0].value.mark == Mark(line: 3, column: 4))

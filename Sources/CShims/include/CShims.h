@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <stddef.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /// `accept4(2)` with SOCK_NONBLOCK | SOCK_CLOEXEC, so an accepted socket is never inherited by a
@@ -32,3 +33,14 @@ size_t cshims_heap_bytes_in_use(void);
 /// parent ignores SIGPIPE; a child must not inherit that). Returns 0 and sets `*pid`, or an error
 /// number.
 int cshims_spawn_shell(const char *command, char *const envp[], pid_t *pid);
+
+/// Adds a `closefrom(lowest)` to a spawn's file actions (`posix_spawn_file_actions_addclosefrom_np`,
+/// GNU-only): the child starts with no descriptor at or above `lowest`, whatever the parent holds
+/// that was opened without `O_CLOEXEC` (by a library, or by a thread racing the spawn). Returns 0
+/// or an error number.
+int cshims_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
+
+/// Waits until child `pid` has exited, without reaping it (`waitid` with `WNOWAIT`), so its id
+/// cannot be reused while the caller still signals it. Returns the exit status, or 128 + the
+/// signal that ended it; -1 with errno set on failure.
+int cshims_wait_exited_no_reap(pid_t pid);

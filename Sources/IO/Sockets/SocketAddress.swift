@@ -19,6 +19,11 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The port of an IP address; nil for a Unix socket.
+    public var port: UInt16? {
+        if case .ip(_, let port) = self { port } else { nil }
+    }
+
     /// Whether `text` is an IPv4 or IPv6 literal (so it needs no resolution, and TLS must not send
     /// it as a server name).
     public static func isIPLiteral(_ text: String) -> Bool {

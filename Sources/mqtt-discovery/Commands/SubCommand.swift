@@ -85,6 +85,11 @@ enum SubCommand: Command {
                 await client.disconnect()
                 return code == .notAuthorized ? .notPermitted : .failure
             }
+            // Said once the broker has acknowledged: from here on, nothing published is missed.
+            logger.info(
+                "subscribed",
+                ["filters": filters.joined(separator: " "), "granted": codes.map(\.description).joined(separator: " ")]
+            )
         } catch {
             Console.error("error: \(error)")
             return ConnectionOptions.status(for: error)

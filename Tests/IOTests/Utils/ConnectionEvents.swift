@@ -101,3 +101,11 @@ func onLoop<Value: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () t
         }
     }
 }
+
+extension Result {
+    /// The error, if this is a failure.
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

@@ -51,7 +51,7 @@ final class FakeBroker: @unchecked Sendable {
     private var listener: Listener?
     private var peers: [Peer] = []
     private let received = Mutex<[Packet]>([])
-    private let connections = Mutex<Int>(0)
+    private let accepted = Mutex<[ContinuousClock.Instant]>([])
     private let closes = Mutex<Int>(0)
     let script: (Peer, Packet) -> Void
 
@@ -66,7 +66,7 @@ final class FakeBroker: @unchecked Sendable {
                     let listener = try Listener.listen(on: .ip("127.0.0.1", port: 0), loop: loop) { [self] connection in
                         let peer = Peer(connection, broker: self)
                         peers.append(peer)
-                        connections.withLock { $0 += 1 }
+                        accepted.withLock { $0.append(.now) }
                         connection.delegate = peer
                     }
                     continuation.resume(returning: listener)
@@ -96,7 +96,9 @@ final class FakeBroker: @unchecked Sendable {
     /// Every packet received, in order, over all connections.
     var packets: [Packet] { received.withLock { $0 } }
     /// How many connections were accepted.
-    var connectionCount: Int { connections.withLock { $0 } }
+    var connectionCount: Int { accepted.withLock { $0.count } }
+    /// When each connection was accepted, in order.
+    var acceptTimes: [ContinuousClock.Instant] { accepted.withLock { $0 } }
     /// How many connections ended.
     var closeCount: Int { closes.withLock { $0 } }
 

@@ -16,14 +16,29 @@ final class Inbox: Sendable {
     var all: [Message] { messages.withLock { $0 } }
 
     /// Waits until at least `count` messages have arrived, or fails after `timeout`.
-    func wait(for count: Int, timeout: Duration = .seconds(10)) async throws -> [Message] {
+    func wait(for count: Int, timeout: Duration = .seconds(20)) async throws -> [Message] {
+        try await wait("\(count) messages", timeout: timeout) { $0.count >= count }
+    }
+
+    /// Waits until a message on `topic` has arrived and returns every message so far.
+    func wait(forTopic topic: String, timeout: Duration = .seconds(20)) async throws -> [Message] {
+        try await wait("a message on \(topic)", timeout: timeout) { $0.contains { $0.topic == topic } }
+    }
+
+    private func wait(
+        _ what: String,
+        timeout: Duration,
+        until condition: ([Message]) -> Bool
+    ) async throws -> [Message] {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
             let current = all
-            if current.count >= count { return current }
-            try await Task.sleep(for: .milliseconds(10))
+            if condition(current) { return current }
+            guard ContinuousClock.now < deadline else {
+                throw TimedOut(description: "\(what) did not arrive within \(timeout): \(current.count) messages")
+            }
+            try await Task.sleep(for: .milliseconds(5))
         }
-        throw TimedOut(description: "\(all.count) of \(count) messages arrived")
     }
 }
 

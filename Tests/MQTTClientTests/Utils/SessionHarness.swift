@@ -132,3 +132,20 @@ func inbound(
         )
     )
 }
+
+extension Packet {
+    /// The PUBLISH this packet is, if it is one.
+    var publish: PublishPacket? {
+        if case .publish(let publish) = self { publish } else { nil }
+    }
+
+    /// The CONNECT this packet is, if it is one.
+    var connect: ConnectPacket? {
+        if case .connect(let connect) = self { connect } else { nil }
+    }
+
+    /// The SUBSCRIBE this packet is, if it is one.
+    var subscribe: SubscribePacket? {
+        if case .subscribe(let subscribe) = self { subscribe } else { nil }
+    }
+}
