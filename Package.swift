@@ -43,7 +43,11 @@ let package = Package(
         .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
 
         // MARK: - The MQTT client
-        .target(name: "MQTTClient", dependencies: ["MQTTCodec", "IO", "Logging", "Checksum"]),
+        // Pure: the client's half of a session as a state machine, and the values it deals in
+        // (messages, broker URLs, instants, errors). No I/O, no clock of its own.
+        .target(name: "MQTTSession", dependencies: ["MQTTCodec"]),
+        // The session driven on the event loop: connections, TLS, timers, reconnects, a store on disk.
+        .target(name: "MQTTClient", dependencies: ["MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum"]),
 
         // MARK: - Configuration
         .target(name: "YAML", dependencies: ["CYAML"]),
@@ -51,15 +55,20 @@ let package = Package(
         // MARK: - Discovery: details, topic matching, identity, liveness (pure; clock injected)
         .target(
             name: "Discovery",
-            dependencies: ["MQTTCodec", "MQTTClient", "Protobuf", "YAML", "JSON", "CPrefetch"]
+            dependencies: ["MQTTCodec", "MQTTSession", "Protobuf", "YAML", "JSON", "CPrefetch"]
         ),
         // The engine driven live: one MQTT client per broker, on one event loop.
-        .target(name: "DiscoveryService", dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "IO", "Logging"]),
+        .target(
+            name: "DiscoveryService",
+            dependencies: ["Discovery", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging"]
+        ),
 
         // MARK: - The local socket protocol's two ends: the handler daemon, the agent
         .target(
             name: "AgentService",
-            dependencies: ["AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "IO", "Logging"]
+            dependencies: [
+                "AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "MQTTSession", "IO", "Logging",
+            ]
         ),
 
         // MARK: - The monitoring broker: one device's data kept, served and forwarded
@@ -67,7 +76,7 @@ let package = Package(
         .target(name: "Monitor", dependencies: ["JSON", "Logging", "Checksum"]),
         .target(
             name: "MonitorService",
-            dependencies: ["Monitor", "HTTP", "MQTTClient", "MQTTCodec", "IO", "Logging", "Checksum"]
+            dependencies: ["Monitor", "HTTP", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum"]
         ),
 
         // MARK: - Support
@@ -78,14 +87,16 @@ let package = Package(
         .executableTarget(
             name: "mqtt-discovery",
             dependencies: [
-                "MQTTCodec", "MQTTClient", "Discovery", "DiscoveryService", "AgentProtocol", "AgentService", "IO",
+                "MQTTCodec", "MQTTClient", "MQTTSession", "Discovery", "DiscoveryService", "AgentProtocol",
+                "AgentService", "IO",
                 "Logging", "ArgumentParsing", "JSON", "HTTP", "Monitor", "MonitorService",
             ]
         ),
         .executableTarget(
             name: "mqtt-discovery-bench",
             dependencies: [
-                "MQTTCodec", "MQTTClient", "Discovery", "IO", "ArgumentParsing", "CShims", "AgentProtocol",
+                "MQTTCodec", "MQTTClient", "MQTTSession", "Discovery", "IO", "ArgumentParsing", "CShims",
+                "AgentProtocol",
                 "AgentService", "TestSupport",
             ],
             path: "Sources/Benchmarks"
@@ -110,24 +121,29 @@ let package = Package(
         ),
         .testTarget(
             name: "DiscoveryTests",
-            dependencies: ["Discovery", "MQTTClient", "MQTTCodec", "YAML", "Protobuf"]
+            dependencies: ["Discovery", "MQTTSession", "MQTTCodec", "YAML", "Protobuf"]
         ),
         .testTarget(
             name: "DiscoveryServiceTests",
-            dependencies: ["DiscoveryService", "Discovery", "IO", "Protobuf", "TestSupport"]
+            dependencies: ["DiscoveryService", "Discovery", "MQTTSession", "IO", "Protobuf", "TestSupport"]
         ),
         .testTarget(name: "AgentServiceTests", dependencies: ["AgentService", "AgentProtocol"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
-        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "MQTTCodec", "IO", "TestSupport"]),
+        .testTarget(name: "MQTTSessionTests", dependencies: ["MQTTSession", "MQTTCodec"]),
+        .testTarget(
+            name: "MQTTClientTests",
+            dependencies: ["MQTTClient", "MQTTSession", "MQTTCodec", "IO", "TestSupport"]
+        ),
         // Helpers shared by the test suites: temporary directories, external processes, certificates.
         .target(name: "TestSupport", dependencies: ["CShims"], path: "Tests/TestSupport"),
         .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
         .testTarget(
             name: "CommandLineTests",
             dependencies: [
-                "mqtt-discovery", "MQTTClient", "MQTTCodec", "IO", "AgentProtocol", "AgentService", "TestSupport",
+                "mqtt-discovery", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "AgentProtocol", "AgentService",
+                "TestSupport",
             ]
         ),
     ]

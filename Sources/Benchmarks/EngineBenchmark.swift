@@ -3,6 +3,7 @@ import CShims
 import Discovery
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import TestSupport
 
 #if canImport(Glibc)

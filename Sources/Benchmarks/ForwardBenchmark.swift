@@ -2,6 +2,7 @@ import ArgumentParsing
 import IO
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Synchronization
 import TestSupport
 

@@ -5,6 +5,7 @@ import IO
 import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Synchronization
 import TestSupport
 

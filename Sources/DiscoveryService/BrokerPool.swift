@@ -2,6 +2,7 @@ public import IO
 public import Logging
 public import MQTTClient
 public import MQTTCodec
+public import MQTTSession
 
 /// MQTT clients shared by the discoverers on one event loop: one client, and so one persistent
 /// session, per broker and client identifier. Several Discover streams (several Configurations,

@@ -1,6 +1,7 @@
 public import Discovery
 import IO
 public import MQTTClient
+import MQTTSession
 
 extension BrokerSettings {
     /// The MQTT client configuration for this broker: a persistent session (clean start off, the

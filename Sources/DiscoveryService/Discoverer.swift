@@ -3,6 +3,7 @@ public import IO
 public import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 
 /// Runs discovery live: one MQTT client per broker of the details (shared through a
 /// ``BrokerPool`` with other discoverers on the loop), feeding a ``DiscoveryEngine`` with their

@@ -1,4 +1,5 @@
-public import MQTTClient
+import MQTTClient
+public import MQTTSession
 
 /// What stops discovery from running, said so a person can act on it.
 public enum DiscoveryServiceError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,86 +1,34 @@
 public import IO
-public import MQTTCodec
+public import MQTTSession
 
-/// Everything a client needs to connect to one broker and keep its session.
+/// Everything a client needs to connect to one broker and keep its session: the session's own
+/// settings (``SessionConfiguration``, whose fields read and write as if they were this type's),
+/// and how to reach the broker: TLS and reconnecting.
+@dynamicMemberLookup
 public struct ClientConfiguration: Sendable {
-    /// The broker.
-    public var url: BrokerURL
-    /// The client identifier: the broker's key for the session.
-    public var clientIdentifier: String
-    /// The protocol version to speak.
-    public var protocolVersion: ProtocolVersion
-    /// Start a new session rather than resume one (3.1.1: Clean Session).
-    public var cleanStart: Bool
-    /// How long the broker keeps the session after the connection ends (MQTT 5.0), in seconds;
-    /// `UInt32.max` keeps it forever. Under 3.1.1 a session without Clean Session never expires.
-    public var sessionExpiryInterval: UInt32
-    /// The keep alive in seconds; 0 turns it off.
-    public var keepAlive: UInt16
-    /// The user name, if any (a user name in the URL is used when this is nil).
-    public var userName: String?
-    /// The password, if any (a password in the URL is used when this is nil).
-    public var password: [UInt8]?
-    /// The will the broker publishes if the connection ends abnormally.
-    public var will: ConnectPacket.Will?
+    /// The session: broker URL, client identifier, protocol version, keep alive, limits.
+    public var session: SessionConfiguration
     /// TLS settings; used when the URL's scheme is `ssl` or `mqtts` (the default verifies the
     /// broker against the system's certificate authorities).
     public var tls: TLSConfiguration
-    /// How long connecting (TCP, TLS and CONNACK) may take.
-    public var connectTimeout: Duration
     /// How to retry after a connection fails or is lost; nil never retries.
     public var reconnect: Backoff?
-    /// How many QoS 1 and 2 messages the broker may send before we acknowledge them (MQTT 5.0).
-    public var receiveMaximum: UInt16
-    /// The largest packet we accept; the decoder refuses larger ones before buffering them.
-    public var maximumPacketSize: UInt32
-    /// The highest topic alias the broker may use towards us (MQTT 5.0).
-    public var topicAliasMaximum: UInt16
-    /// User properties for CONNECT (MQTT 5.0).
-    public var userProperties: [UserProperty]
 
     /// A configuration for `url`. Without a client identifier, a stable one is derived from this
     /// host and the URL (see ``ClientIdentifier/stable(for:prefix:)``). The defaults keep a
     /// persistent session for a day, with a 60-second keep alive and automatic reconnects.
     public init(url: BrokerURL, clientIdentifier: String? = nil) {
-        self.url = url
-        self.clientIdentifier = clientIdentifier ?? ClientIdentifier.stable(for: url.description)
-        protocolVersion = .v5
-        cleanStart = false
-        sessionExpiryInterval = 86_400
-        keepAlive = 60
-        userName = nil
-        password = nil
-        will = nil
+        session = SessionConfiguration(
+            url: url,
+            clientIdentifier: clientIdentifier ?? ClientIdentifier.stable(for: url.description)
+        )
         tls = TLSConfiguration()
-        connectTimeout = .seconds(10)
         reconnect = Backoff()
-        receiveMaximum = 65_535
-        maximumPacketSize = 16 << 20
-        topicAliasMaximum = 1_024
-        userProperties = []
     }
 
-    /// The CONNECT packet this configuration sends.
-    var connectPacket: ConnectPacket {
-        var properties = ConnectProperties()
-        if protocolVersion == .v5 {
-            properties.sessionExpiryInterval = sessionExpiryInterval == 0 ? nil : sessionExpiryInterval
-            properties.receiveMaximum = receiveMaximum == 65_535 ? nil : receiveMaximum
-            properties.maximumPacketSize = maximumPacketSize
-            properties.topicAliasMaximum = topicAliasMaximum == 0 ? nil : topicAliasMaximum
-            properties.userProperties = userProperties
-        }
-        var will = will
-        if protocolVersion == .v311 { will?.properties = WillProperties() }
-        return ConnectPacket(
-            protocolVersion: protocolVersion,
-            clientIdentifier: clientIdentifier,
-            cleanStart: cleanStart,
-            keepAlive: keepAlive,
-            userName: userName ?? url.userName,
-            password: password ?? url.password.map { Array($0.utf8) },
-            will: will,
-            properties: properties
-        )
+    /// A setting of the session, e.g. `configuration.keepAlive`.
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<SessionConfiguration, Value>) -> Value {
+        get { session[keyPath: keyPath] }
+        set { session[keyPath: keyPath] = newValue }
     }
 }

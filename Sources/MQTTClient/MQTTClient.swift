@@ -1,6 +1,7 @@
 public import IO
 public import Logging
 public import MQTTCodec
+public import MQTTSession
 
 /// An MQTT client for one broker: it connects, keeps its session, delivers messages, and
 /// reconnects with backoff when the connection is lost.
@@ -72,7 +73,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         var logger = logger
         logger[metadata: "broker"] = configuration.url.description
         self.logger = logger
-        session = SessionState(configuration: configuration)
+        session = SessionState(configuration: configuration.session)
         self.sessionStore = sessionStore
         if let sessionStore {
             session.restore(sessionStore.contents)
@@ -271,7 +272,6 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
         reconnectTimer = nil
         attempt += 1
         report(.connecting(attempt: attempt))
-        let configuration = session.configuration
         Connection.connect(
             host: configuration.url.host,
             port: configuration.url.port,
@@ -287,7 +287,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
                 }
                 self.connection = connection
                 decoder = PacketDecoder(
-                    version: configuration.protocolVersion,
+                    version: session.version,
                     maximumPacketSize: Int(configuration.maximumPacketSize)
                 )
                 connection.delegate = self

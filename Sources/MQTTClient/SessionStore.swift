@@ -1,6 +1,7 @@
 import Checksum
 import IO
 public import Logging
+public import MQTTSession
 
 /// The client's side of a persistent session, kept on disk so that a restart loses nothing: the
 /// QoS 1 and 2 messages the application handed over until the broker has acknowledged them

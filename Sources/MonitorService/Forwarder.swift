@@ -2,6 +2,7 @@ public import IO
 public import Logging
 public import MQTTClient
 public import MQTTCodec
+import MQTTSession
 public import Monitor
 
 /// Republishes the device's messages to an upstream broker, through the disk queue: every message

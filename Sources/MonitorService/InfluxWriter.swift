@@ -1,7 +1,8 @@
 public import HTTP
 public import IO
 public import Logging
-public import MQTTClient
+import MQTTClient
+public import MQTTSession
 
 /// Writes line-protocol points to an InfluxDB HTTP write endpoint (`/write?db=…`, 1.x API), in
 /// batches by size and time, one request at a time over a kept-alive connection.

@@ -3,6 +3,7 @@ public import IO
 public import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Monitor
 
 /// The monitoring broker of one device: it watches the device's topics over a persistent session,

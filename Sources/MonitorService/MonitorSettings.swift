@@ -2,6 +2,7 @@ import HTTP
 public import IO
 public import MQTTClient
 import MQTTCodec
+import MQTTSession
 public import Monitor
 
 /// Everything one monitor needs: the device, the HTTP address, the bounds, and the optional

@@ -1,6 +1,6 @@
 import Discovery
-import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Testing
 import YAML
 

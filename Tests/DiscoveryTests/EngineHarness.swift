@@ -1,5 +1,5 @@
 import Discovery
-import MQTTClient
+import MQTTSession
 
 /// An engine with a hand-driven clock: publish messages, move time, see the changes.
 struct EngineHarness {

@@ -1,6 +1,7 @@
 import IO
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Synchronization
 import TestSupport
 import Testing

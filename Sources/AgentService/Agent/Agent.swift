@@ -2,6 +2,7 @@ public import AgentProtocol
 public import IO
 public import Logging
 import MQTTClient
+import MQTTSession
 
 /// The local agent: what Akri's agent does on a node, for machines without Kubernetes.
 ///

@@ -1,6 +1,7 @@
 import AgentProtocol
 import IO
 import MQTTClient
+import MQTTSession
 
 /// The agent's end of one Discover stream: one Configuration at one handler endpoint. It dials
 /// the endpoint, sends `discover` and hands each `devices` list to the agent. When the stream

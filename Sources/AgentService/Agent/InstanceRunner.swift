@@ -2,6 +2,7 @@ public import AgentProtocol
 public import IO
 public import Logging
 import MQTTClient
+import MQTTSession
 
 /// `--exec`: runs one command per instance, as Akri runs a broker pod per instance. The command
 /// gets the device's properties as environment variables (plus `AKRI_INSTANCE`, the instance's

@@ -3,6 +3,7 @@ import DiscoveryService
 public import IO
 public import Logging
 import MQTTClient
+import MQTTSession
 
 /// The discovery handler daemon's two sockets: it serves Discover streams on its own socket
 /// (`DIR/mqtt.sock`) and keeps itself registered with the agent (`DIR/agent-registration.sock`).

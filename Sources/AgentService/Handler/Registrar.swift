@@ -2,6 +2,7 @@ public import AgentProtocol
 public import IO
 public import Logging
 import MQTTClient
+import MQTTSession
 
 /// Keeps a discovery handler registered with the agent: connects to the agent's registration
 /// socket, sends `register`, and holds the connection open. When it closes (the agent went away)

@@ -1,5 +1,5 @@
-import MQTTClient
 import MQTTCodec
+import MQTTSession
 public import YAML
 
 /// How positions inside a string map to positions in the file it came from: the details of an

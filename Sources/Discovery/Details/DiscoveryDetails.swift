@@ -1,5 +1,5 @@
-public import MQTTClient
 public import MQTTCodec
+public import MQTTSession
 public import YAML
 
 /// What a discovery handler is asked to do: which brokers to watch, which topics make devices,

@@ -1,4 +1,4 @@
-import MQTTClient
+import MQTTSession
 
 /// Device ids and properties.
 extension DiscoveryEngine {

@@ -1,4 +1,4 @@
-public import MQTTClient
+public import MQTTSession
 
 /// Presence: traffic, status, broker outages, debounce, and reporting changes.
 extension DiscoveryEngine {

@@ -1,5 +1,5 @@
-public import MQTTClient
 public import MQTTCodec
+public import MQTTSession
 
 /// Decides which devices exist and whether they are alive, from the messages of the brokers it
 /// watches, their connection events, and the time it is told.

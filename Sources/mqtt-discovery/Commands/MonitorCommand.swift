@@ -4,6 +4,7 @@ import IO
 import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Monitor
 import MonitorService
 

@@ -3,6 +3,7 @@ import IO
 import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 import Synchronization
 
 /// `mqtt-discovery pub`: publish a message, each line of standard input, or many copies.

@@ -3,6 +3,7 @@ import IO
 import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 
 /// `mqtt-discovery simulate`: simulated devices, each with its own MQTT connection.
 enum SimulateCommand: Command {

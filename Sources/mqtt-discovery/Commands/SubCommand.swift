@@ -4,6 +4,7 @@ import JSON
 import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 
 /// `mqtt-discovery sub`: subscribe and print what arrives, one line per message.
 enum SubCommand: Command {

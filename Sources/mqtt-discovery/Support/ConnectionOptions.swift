@@ -3,6 +3,7 @@ import IO
 import Logging
 import MQTTClient
 import MQTTCodec
+import MQTTSession
 
 /// The options every command that talks to a broker shares.
 enum ConnectionOptions {

@@ -1,4 +1,5 @@
 import MQTTClient
+import MQTTSession
 import Synchronization
 
 /// Collects the messages a client receives, for a test to wait on.

@@ -5,7 +5,12 @@ import MQTTCodec
 extension SessionState {
     /// The application publishes a message. It is sent now if the session is up and the quota
     /// allows, else queued; QoS 1 and 2 complete on acknowledgement, QoS 0 once handed over.
-    mutating func publish(_ message: Message, token: RequestToken?, now: Instant, into actions: inout [SessionAction]) {
+    package mutating func publish(
+        _ message: Message,
+        token: RequestToken?,
+        now: Instant,
+        into actions: inout [SessionAction]
+    ) {
         var packet = message.packet
         packet.packetIdentifier = nil
         packet.duplicate = false

@@ -1,4 +1,4 @@
-import MQTTClient
+import MQTTSession
 import Testing
 
 @Suite("Broker URLs")
@@ -47,18 +47,5 @@ struct BrokerURLTests {
     )
     func refused(_ text: String, _ reason: String) {
         #expect(throws: MQTTClientError.invalidURL(text, reason)) { try BrokerURL(text) }
-    }
-}
-
-@Suite("Client identifiers")
-struct ClientIdentifierTests {
-    @Test("stable for one configuration, different for another, short and alphanumeric")
-    func stable() {
-        let a = ClientIdentifier.stable(for: "tcp://broker:1883|a/#")
-        #expect(a == ClientIdentifier.stable(for: "tcp://broker:1883|a/#"))
-        #expect(a != ClientIdentifier.stable(for: "tcp://broker:1883|b/#"))
-        #expect(a.count <= 23)
-        #expect(a.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
-        #expect(a.hasPrefix("mqttd"))
     }
 }

@@ -1,7 +1,7 @@
 import MQTTCodec
 import Testing
 
-@testable import MQTTClient
+@testable import MQTTSession
 
 @Suite("Session: QoS flows, quota, aliases, keep alive")
 struct SessionDeliveryTests {

@@ -1,7 +1,7 @@
 import MQTTCodec
 import Testing
 
-@testable import MQTTClient
+@testable import MQTTSession
 
 @Suite("Session: connecting, sessions and subscriptions")
 struct SessionConnectTests {

@@ -1,11 +1,11 @@
-import MQTTCodec
+package import MQTTCodec
 
 /// A change to the part of the session the client keeps on disk when it has a
 /// ``SessionStore``: its outgoing QoS 1 and 2 messages until the broker has them, and the
 /// identifiers of incoming QoS 2 messages already delivered (MQTT 5.0 §4.1: the client's session
 /// state). The session state machine announces each change before the packets that depend on it,
 /// so the store is written ahead of the network.
-enum SessionStoreChange: Hashable, Sendable {
+package enum SessionStoreChange: Hashable, Sendable {
     /// The application handed over a QoS 1 or 2 message; `key` numbers it in order.
     case accepted(key: UInt64, PublishPacket)
     /// The message was sent with this packet identifier.
@@ -23,28 +23,31 @@ enum SessionStoreChange: Hashable, Sendable {
 }
 
 /// What a ``SessionStore`` holds: the live part of the session, rebuilt from its changes.
-struct SessionSnapshot: Hashable, Sendable {
+package struct SessionSnapshot: Hashable, Sendable {
     /// An outgoing message the broker does not have yet.
-    struct Outgoing: Hashable, Sendable {
-        var key: UInt64
-        var packet: PublishPacket
+    package struct Outgoing: Hashable, Sendable {
+        package var key: UInt64
+        package var packet: PublishPacket
         /// The identifier it was last sent with, if it was sent.
-        var packetIdentifier: UInt16?
-        var released = false
+        package var packetIdentifier: UInt16?
+        package var released = false
     }
 
-    private(set) var outgoing: [UInt64: Outgoing] = [:]
-    private(set) var incomingQoS2: Set<UInt16> = []
+    /// An empty snapshot.
+    package init() {}
+
+    package private(set) var outgoing: [UInt64: Outgoing] = [:]
+    package private(set) var incomingQoS2: Set<UInt16> = []
 
     /// The outgoing messages in the order the application handed them over.
-    var outgoingInOrder: [Outgoing] {
+    package var outgoingInOrder: [Outgoing] {
         outgoing.values.sorted { $0.key < $1.key }
     }
 
     /// Whether nothing is kept.
-    var isEmpty: Bool { outgoing.isEmpty && incomingQoS2.isEmpty }
+    package var isEmpty: Bool { outgoing.isEmpty && incomingQoS2.isEmpty }
 
-    mutating func apply(_ change: SessionStoreChange) {
+    package mutating func apply(_ change: SessionStoreChange) {
         switch change {
         case .accepted(let key, let packet):
             outgoing[key] = Outgoing(key: key, packet: packet)
@@ -65,7 +68,7 @@ struct SessionSnapshot: Hashable, Sendable {
     }
 
     /// The changes that rebuild this snapshot from nothing (what compaction writes).
-    var changes: [SessionStoreChange] {
+    package var changes: [SessionStoreChange] {
         var changes: [SessionStoreChange] = []
         for message in outgoingInOrder {
             changes.append(.accepted(key: message.key, message.packet))
@@ -82,7 +85,7 @@ struct SessionSnapshot: Hashable, Sendable {
 extension SessionStoreChange {
     /// The change as a record body: a kind byte, then its fields, big-endian; an accepted
     /// message is kept as its MQTT 5.0 PUBLISH packet, so every property survives.
-    func encoded() throws(MQTTCodecError) -> [UInt8] {
+    package func encoded() throws(MQTTCodecError) -> [UInt8] {
         var bytes: [UInt8] = []
         func append(_ key: UInt64) {
             for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: key >> shift)) }
@@ -121,7 +124,7 @@ extension SessionStoreChange {
     }
 
     /// Reads a record body written by ``encoded()``; nil when it is not one.
-    init?(record body: ArraySlice<UInt8>) {
+    package init?(record body: ArraySlice<UInt8>) {
         guard let kind = body.first else { return nil }
         let fields = body.dropFirst()
         func key() -> UInt64? {

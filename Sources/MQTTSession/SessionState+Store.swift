@@ -6,7 +6,7 @@ extension SessionState {
     /// go back in flight under their packet identifiers, to be sent again with DUP or published
     /// anew as the broker's session says; the rest wait their turn) and the incoming QoS 2
     /// identifiers already delivered. From now on every change is announced for the store.
-    mutating func restore(_ snapshot: SessionSnapshot) {
+    package mutating func restore(_ snapshot: SessionSnapshot) {
         persistent = true
         for message in snapshot.outgoingInOrder {
             nextStoreKey = max(nextStoreKey, message.key + 1)
@@ -28,5 +28,5 @@ extension SessionState {
     }
 
     /// Publishes not yet acknowledged (QoS 1, 2) or not yet sent.
-    var pendingPublishes: Int { inFlight.count + queued.count - queuedHead }
+    package var pendingPublishes: Int { inFlight.count + queued.count - queuedHead }
 }

@@ -1,7 +1,7 @@
 import MQTTCodec
 import Testing
 
-@testable import MQTTClient
+@testable import MQTTSession
 
 /// Drives a ``SessionState`` by hand: each step returns the actions it produced.
 struct SessionHarness {
@@ -10,8 +10,8 @@ struct SessionHarness {
     private var buffer: [SessionAction] = []
     private var nextToken: RequestToken = 1
 
-    init(_ configure: (inout ClientConfiguration) -> Void = { _ in }) {
-        var configuration = ClientConfiguration(
+    init(_ configure: (inout SessionConfiguration) -> Void = { _ in }) {
+        var configuration = SessionConfiguration(
             url: try! BrokerURL("tcp://broker:1883"),
             clientIdentifier: "test-client"
         )

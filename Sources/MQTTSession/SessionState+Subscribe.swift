@@ -1,4 +1,4 @@
-import MQTTCodec
+package import MQTTCodec
 
 /// Subscriptions: the set the application wants, what the broker has confirmed, and making the
 /// two agree after every (re)connection, without re-subscribing to a session the broker kept.
@@ -7,7 +7,7 @@ extension SessionState {
     static let filtersPerPacket = 64
 
     /// The application subscribes. Completes once the broker has acknowledged every filter.
-    mutating func subscribe(
+    package mutating func subscribe(
         _ subscriptions: [Subscription],
         token: RequestToken?,
         now: Instant,
@@ -35,7 +35,7 @@ extension SessionState {
     }
 
     /// The application unsubscribes. Completes once the broker has acknowledged.
-    mutating func unsubscribe(
+    package mutating func unsubscribe(
         _ filters: [String],
         token: RequestToken?,
         now: Instant,

@@ -62,7 +62,7 @@ extension SessionState {
 
     /// The application declined a QoS 1 or 2 message: it goes unacknowledged, so the broker
     /// delivers it again in the next session (for QoS 2, as a new delivery).
-    mutating func declined(_ message: Message) {
+    package mutating func declined(_ message: Message) {
         if message.qos == .exactlyOnce, let identifier = message.packet.packetIdentifier {
             incomingQoS2.remove(identifier)
         }

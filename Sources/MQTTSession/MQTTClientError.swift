@@ -1,4 +1,3 @@
-internal import IO
 public import MQTTCodec
 
 /// What went wrong with a client operation or connection, said so a person can act on it.
@@ -45,17 +44,6 @@ public enum MQTTClientError: Error, Hashable, Sendable, CustomStringConvertible 
         case .rejected(let code, let text): "the broker rejected the request: \(code)\(text.map { " \"\($0)\"" } ?? "")"
         case .invalidPacket(let reason): "cannot send: \(reason)"
         case .stopped: "the client is stopped"
-        }
-    }
-
-    /// The error for an I/O failure while connecting or connected.
-    static func from(_ error: IOError) -> MQTTClientError {
-        switch error {
-        case .tls(let tls): .tls(tls.description)
-        case .resolutionFailed, .connectTimedOut, .connectFailed, .invalidAddress, .system:
-            .unreachable(error.description)
-        case .closedByPeer, .connectionLost: .connectionLost(error.description)
-        case .file, .fileOperation: .invalidConfiguration(error.description)
         }
     }
 }

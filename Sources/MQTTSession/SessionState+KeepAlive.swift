@@ -14,7 +14,7 @@ extension SessionState {
     }
 
     /// When ``tick(now:into:)`` must next run, or nil if nothing is timed.
-    var nextDeadline: Instant? {
+    package var nextDeadline: Instant? {
         switch phase {
         case .idle, .stopping:
             return nil
@@ -29,7 +29,7 @@ extension SessionState {
     }
 
     /// Time has passed: send PINGREQ, or give up on a silent broker.
-    mutating func tick(now: Instant, into actions: inout [SessionAction]) {
+    package mutating func tick(now: Instant, into actions: inout [SessionAction]) {
         switch phase {
         case .idle, .stopping:
             return

@@ -1,11 +1,11 @@
-import MQTTCodec
+package import MQTTCodec
 
 /// Identifies an application request (publish, subscribe, unsubscribe) so its completion can
 /// find its caller.
-typealias RequestToken = UInt64
+package typealias RequestToken = UInt64
 
 /// How a request ended.
-enum RequestResult: Hashable, Sendable {
+package enum RequestResult: Hashable, Sendable {
     /// A publish was acknowledged (QoS 1, 2) or written (QoS 0).
     case published
     /// A subscribe was acknowledged, one code per filter in the request's order.
@@ -17,7 +17,7 @@ enum RequestResult: Hashable, Sendable {
 }
 
 /// What the session state machine asks its driver to do, in order.
-enum SessionAction: Hashable, Sendable {
+package enum SessionAction: Hashable, Sendable {
     /// Send a packet.
     case send(Packet)
     /// Hand a received message to the application, then send `acknowledgement` (PUBACK or PUBREC)

@@ -1,4 +1,4 @@
-import MQTTCodec
+package import MQTTCodec
 
 /// The client side of an MQTT session as a state machine: no sockets, no clock, no threads.
 ///
@@ -7,9 +7,9 @@ import MQTTCodec
 /// order. Actions go into a buffer the driver reuses, so handling a message allocates nothing
 /// here. Everything the protocol requires of a client lives in this type and its extensions, so it
 /// is all tested with handmade packets and instants.
-struct SessionState {
+package struct SessionState {
     /// The configuration; the client identifier changes if the broker assigns one.
-    private(set) var configuration: ClientConfiguration
+    package private(set) var configuration: SessionConfiguration
 
     enum Phase: Equatable {
         /// No connection.
@@ -25,15 +25,15 @@ struct SessionState {
     var phase: Phase = .idle
 
     /// What the broker allows, from CONNACK (MQTT 5.0 §3.2.2.3).
-    struct BrokerLimits: Equatable {
-        var receiveMaximum: UInt16 = .max
-        var maximumPacketSize = PacketDecoder.protocolMaximumPacketSize
-        var maximumQoS: QoS = .exactlyOnce
-        var retainAvailable = true
-        var keepAlive: UInt16
+    package struct BrokerLimits: Equatable {
+        package var receiveMaximum: UInt16 = .max
+        package var maximumPacketSize = PacketDecoder.protocolMaximumPacketSize
+        package var maximumQoS: QoS = .exactlyOnce
+        package var retainAvailable = true
+        package var keepAlive: UInt16
     }
 
-    private(set) var limits: BrokerLimits
+    package private(set) var limits: BrokerLimits
 
     // Outgoing QoS 1 and 2.
     struct InFlight {
@@ -92,17 +92,17 @@ struct SessionState {
     var lastReceived = Instant(nanoseconds: 0)
     var pingOutstanding = false
 
-    init(configuration: ClientConfiguration) {
+    package init(configuration: SessionConfiguration) {
         self.configuration = configuration
         limits = BrokerLimits(keepAlive: configuration.keepAlive)
     }
 
-    var version: ProtocolVersion { configuration.protocolVersion }
+    package var version: ProtocolVersion { configuration.protocolVersion }
 
     // MARK: - Connection lifecycle
 
     /// The network connection is open: send CONNECT.
-    mutating func connectionOpened(now: Instant, into actions: inout [SessionAction]) {
+    package mutating func connectionOpened(now: Instant, into actions: inout [SessionAction]) {
         phase = .awaitingConnAck(deadline: now + configuration.connectTimeout)
         lastReceived = now
         pingOutstanding = false
@@ -113,7 +113,8 @@ struct SessionState {
 
     /// The network connection is gone. In-flight messages stay for the next connection; nothing
     /// is delivered twice and nothing is lost.
-    mutating func connectionClosed(_ error: MQTTClientError, now: Instant, into actions: inout [SessionAction]) {
+    package mutating func connectionClosed(_ error: MQTTClientError, now: Instant, into actions: inout [SessionAction])
+    {
         let stopping = phase == .stopping
         phase = .idle
         pingOutstanding = false
@@ -131,7 +132,7 @@ struct SessionState {
 
     /// Ends the session on purpose: DISCONNECT, then close. Requests still open fail with
     /// ``MQTTClientError/stopped``.
-    mutating func disconnect(now: Instant, into actions: inout [SessionAction]) {
+    package mutating func disconnect(now: Instant, into actions: inout [SessionAction]) {
         switch phase {
         case .connected:
             // A normal DISCONNECT: the broker discards the will [MQTT-3.14.4-3].
@@ -149,7 +150,7 @@ struct SessionState {
 
     /// Fails every open request (when the client stops, or will not reconnect). Messages kept in
     /// a session store stay there: the next client with that store sends them.
-    mutating func failAll(_ error: MQTTClientError, into actions: inout [SessionAction]) {
+    package mutating func failAll(_ error: MQTTClientError, into actions: inout [SessionAction]) {
         for (identifier, entry) in inFlight.inOrder {
             packetIdentifiers.release(identifier)
             if let token = entry.token { actions.append(.complete(token, .failed(error))) }
@@ -169,7 +170,7 @@ struct SessionState {
     // MARK: - Packets from the broker
 
     /// Handles a packet from the broker.
-    mutating func received(_ packet: Packet, now: Instant, into actions: inout [SessionAction]) {
+    package mutating func received(_ packet: Packet, now: Instant, into actions: inout [SessionAction]) {
         lastReceived = now
         switch packet {
         case .connack(let connack):
@@ -207,7 +208,7 @@ struct SessionState {
     }
 
     /// The stream from the broker could not be decoded.
-    mutating func decodingFailed(_ error: MQTTCodecError, now: Instant, into actions: inout [SessionAction]) {
+    package mutating func decodingFailed(_ error: MQTTCodecError, now: Instant, into actions: inout [SessionAction]) {
         violation(error.description, code: error.reasonCode, now: now, into: &actions)
     }
 
