@@ -11,6 +11,9 @@ public struct Mark: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.column = column
     }
 
+    /// Line 1, column 1: for what concerns a whole text.
+    public static let start = Mark(line: 1, column: 1)
+
     /// Orders positions in the text.
     public static func < (lhs: Mark, rhs: Mark) -> Bool {
         (lhs.line, lhs.column) < (rhs.line, rhs.column)

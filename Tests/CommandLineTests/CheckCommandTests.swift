@@ -17,8 +17,15 @@ struct CheckCommandTests {
         #expect(files.count >= 10)
         let result = try await Binary.run(["check"] + files)
         #expect(result.status == 0, "\(result.standardOutput)")
-        #expect(result.standardOutput.split(separator: "\n").count == files.count)
-        #expect(result.standardOutput.split(separator: "\n").allSatisfy { $0.contains(": ok") })
+        let lines = result.standardOutput.split(separator: "\n")
+        for file in files { #expect(lines.contains("\(file): ok") || lines.contains { $0.hasPrefix("\(file): ok (") }) }
+        // The only remark: a secret outside Kubernetes.
+        #expect(
+            lines.filter { !$0.contains(": ok") }
+                == [
+                    "\(Self.configurations)/akri-configuration.yaml:28:9: warning: mqtt_broker_password: a secretKeyRef is resolved by Kubernetes only; left out here"
+                ]
+        )
     }
 
     @Test("problems inside a Configuration's details point into the file")

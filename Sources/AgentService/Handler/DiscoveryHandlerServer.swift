@@ -1,4 +1,5 @@
 import AgentProtocol
+import Discovery
 import DiscoveryService
 public import IO
 public import Logging
@@ -10,7 +11,7 @@ import MQTTSession
 /// Every stream's discovery shares one MQTT session per broker, client id and credentials.
 public final class DiscoveryHandlerServer: @unchecked Sendable {
     /// The handler's name, as Configurations name it.
-    public static let handlerName = "mqtt"
+    public static let handlerName = DiscoveryDetails.handlerName
 
     /// The loop everything runs on.
     public let eventLoop: EventLoop

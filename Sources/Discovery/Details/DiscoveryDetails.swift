@@ -12,6 +12,9 @@ public import YAML
 /// 3. ours, a superset: `brokers` with options each, topics as strings or objects, liveness
 ///    defaults, `conventions`, `gracePeriodSeconds`, `debounceSeconds`.
 public struct DiscoveryDetails: Hashable, Sendable {
+    /// The name the handler registers under and Configurations name it by.
+    public static let handlerName = "mqtt"
+
     /// The brokers to connect to.
     public var brokers: [BrokerSettings]
     /// The topic entries that make devices.

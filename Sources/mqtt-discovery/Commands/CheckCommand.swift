@@ -19,64 +19,37 @@ enum CheckCommand: Command {
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
         var status = ExitStatus.success
-        for file in arguments.values("files") {
-            let text: String
-            do {
-                text = try Files.readText(file)
-            } catch {
-                Console.out("\(file): error: \(error.reason)")
+        for path in arguments.values("files") {
+            let file: ConfigurationFile
+            switch ConfigurationFiles.load(path, bareDetails: .allowed) {
+            case .success(let loaded): file = loaded
+            case .failure(let error):
+                Console.out("\(path): error: \(error.reason)")
                 status = .noInput
                 continue
             }
-            let (documents, problems) = ConfigurationDocument.parse(text)
-            var allProblems = problems
-            var summaries: [String] = []
-            for document in documents {
-                switch document {
-                case .details(let details):
-                    let (problems, summary) = check(details, mapping: .identity)
-                    allProblems += problems
-                    summary.map { summaries.append($0) }
-                case .configuration(let configuration):
-                    guard configuration.handlerName == "mqtt" else {
-                        summaries.append(
-                            "Configuration \(configuration.name) is for handler '\(configuration.handlerName)', not checked"
-                        )
-                        continue
-                    }
-                    let (problems, summary) = check(
-                        configuration.discoveryDetails,
-                        mapping: configuration.detailsMapping
-                    )
-                    allProblems += problems
-                    summary.map { summaries.append("Configuration \(configuration.name): \($0)") }
-                case .other:
-                    continue
-                }
-            }
-            for problem in allProblems.sorted(by: { $0.mark < $1.mark }) {
-                Console.out("\(file):\(problem)")
-            }
-            if allProblems.contains(where: { $0.severity == .error }) {
+            for problem in file.problems { Console.out("\(path):\(problem)") }
+            if file.hasErrors {
                 if status == .success { status = .dataError }
             } else {
-                Console.out("\(file): ok" + (summaries.isEmpty ? "" : " (\(summaries.joined(separator: "; ")))"))
+                let summaries = file.entries.map(summary)
+                Console.out("\(path): ok" + (summaries.isEmpty ? "" : " (\(summaries.joined(separator: "; ")))"))
             }
         }
         return status
     }
 
-    private static func check(_ text: String, mapping: MarkMapping) -> (problems: [DetailsProblem], summary: String?) {
-        do {
-            let (details, warnings) = try DiscoveryDetails.parse(text, mapping: mapping)
-            var parts = ["\(details.brokers.count) broker\(details.brokers.count == 1 ? "" : "s")"]
-            parts.append("\(details.topics.count) topic entr\(details.topics.count == 1 ? "y" : "ies")")
-            if !details.conventions.isEmpty {
-                parts.append("conventions " + details.conventions.map(\.name.rawValue).joined(separator: ", "))
-            }
-            return (warnings, parts.joined(separator: ", "))
-        } catch {
-            return (error.problems, nil)
+    /// What an entry configures, e.g. `Configuration demo: 1 broker, 2 topic entries`.
+    private static func summary(_ entry: ConfigurationFile.Entry) -> String {
+        guard let details = entry.details else {
+            return "Configuration \(entry.name) is for handler '\(entry.handlerName)', not checked"
         }
+        var parts = ["\(details.brokers.count) broker\(details.brokers.count == 1 ? "" : "s")"]
+        parts.append("\(details.topics.count) topic entr\(details.topics.count == 1 ? "y" : "ies")")
+        if !details.conventions.isEmpty {
+            parts.append("conventions " + details.conventions.map(\.name.rawValue).joined(separator: ", "))
+        }
+        let text = parts.joined(separator: ", ")
+        return entry.isBareDetails ? text : "Configuration \(entry.name): \(text)"
     }
 }

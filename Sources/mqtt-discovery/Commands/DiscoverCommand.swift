@@ -41,23 +41,24 @@ enum DiscoverCommand: Command {
         let output = try arguments.choice("output", as: Output.self) ?? .text
         let duration = try arguments.integer("duration", as: Int.self, in: 1...Int(Int32.max))
         let path = arguments.value("file") ?? ""
-        let file: DetailsFile
-        do {
-            file = try DetailsFile.load(path, configuration: arguments.value("configuration"))
-        } catch {
-            switch error {
-            case .unreadable(let reason):
-                Console.error("error: cannot read \(path): \(reason)")
-                return .noInput
-            case .problems(let problems):
-                for problem in problems { Console.error("\(path):\(problem)") }
-                return .dataError
-            case .selection(let message):
-                Console.error("error: \(message)")
-                return .dataError
-            }
+        let file: ConfigurationFile
+        switch ConfigurationFiles.load(path, bareDetails: .allowed) {
+        case .success(let loaded): file = loaded
+        case .failure(let error):
+            Console.error("error: \(error)")
+            return .noInput
         }
-        for warning in file.warnings { Console.error("\(path):\(warning)") }
+        for line in ConfigurationFiles.lines(file, severity: .error) { Console.error(line) }
+        if file.hasErrors { return .dataError }
+        let entry: ConfigurationFile.Entry
+        switch file.mqttEntry(named: arguments.value("configuration")) {
+        case .success(let chosen): entry = chosen
+        case .failure(let error):
+            Console.error("error: \(error)")
+            return .dataError
+        }
+        for line in ConfigurationFiles.lines(file, severity: .warning) { Console.error(line) }
+        guard let details = entry.details else { return .dataError }
 
         let loop = try EventLoop(name: "discovery")
         defer { loop.shutdown() }
@@ -65,8 +66,9 @@ enum DiscoverCommand: Command {
         let discoverer: Discoverer
         do {
             discoverer = try Discoverer(
-                details: file.details,
-                identity: file.identity,
+                details: details,
+                // What keeps the client identifiers of different configurations apart.
+                identity: entry.isBareDetails ? path : entry.name,
                 environment: environment,
                 eventLoop: loop,
                 logger: logger,

@@ -1,6 +1,7 @@
 import AgentProtocol
 import AgentService
 import ArgumentParsing
+import Discovery
 import IO
 import Logging
 
@@ -50,16 +51,31 @@ enum LocalAgent {
     ) async throws -> ExitStatus {
         let grace = try arguments.integer("offline-grace", as: Int.self, in: 0...86_400 * 365) ?? 300
         let backlog = try arguments.integer("watcher-backlog", as: Int.self, in: 4_096...(1 << 30)) ?? 4 << 20
-        let configurations: [AgentConfiguration]
-        do {
-            configurations = try ConfigurationFiles.load(
-                arguments.values("configuration"),
-                bareDetails: bareDetails,
-                warn: { Console.error($0) }
+        var files: [ConfigurationFile] = []
+        for path in arguments.values("configuration") {
+            switch ConfigurationFiles.load(path, bareDetails: bareDetails ? .allowed : .refused) {
+            case .success(let file): files.append(file)
+            case .failure(let error):
+                Console.error("error: \(error)")
+                return .noInput
+            }
+        }
+        var errors = files.flatMap { ConfigurationFiles.lines($0, severity: .error) }
+        errors += ConfigurationFile.duplicateNames(in: files).map { "error: two Configurations are named '\($0)'" }
+        for warning in files.flatMap({ ConfigurationFiles.lines($0, severity: .warning) }) { Console.error(warning) }
+        guard errors.isEmpty else {
+            for error in errors { Console.error(error) }
+            return .dataError
+        }
+        let configurations = files.flatMap(\.entries).map { entry in
+            AgentConfiguration(
+                name: entry.name,
+                handlerName: entry.handlerName,
+                request: DiscoverRequest(
+                    discoveryDetails: entry.discoveryDetails,
+                    discoveryProperties: entry.discoveryProperties
+                )
             )
-        } catch {
-            for line in error.lines { Console.error(line) }
-            return error.status
         }
         let loop = try EventLoop(name: "agent")
         defer { loop.shutdown() }
