@@ -76,19 +76,32 @@ let package = Package(
         .target(name: "Monitor", dependencies: ["JSON", "Logging", "Checksum"]),
         .target(
             name: "MonitorService",
-            dependencies: ["Monitor", "HTTP", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum"]
+            dependencies: [
+                "Monitor", "HTTP", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum",
+                "ArgumentParsing",
+            ]
         ),
 
         // MARK: - Support
         .target(name: "ArgumentParsing"),
         .target(name: "Logging"),
+        // Simulated devices, each with its own MQTT connection and will.
+        .target(name: "Simulator", dependencies: ["MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging"]),
+        // What the commands share: option groups, output formats, signals, exit statuses.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [
+                "ArgumentParsing", "Logging", "IO", "MQTTClient", "MQTTSession", "MQTTCodec", "JSON", "Discovery",
+                "AgentProtocol",
+            ]
+        ),
 
         // MARK: - Executables
         .executableTarget(
             name: "mqtt-discovery",
             dependencies: [
                 "MQTTCodec", "MQTTClient", "MQTTSession", "Discovery", "DiscoveryService", "AgentProtocol",
-                "AgentService", "IO",
+                "AgentService", "IO", "CommandLineSupport", "Simulator",
                 "Logging", "ArgumentParsing", "JSON", "HTTP", "Monitor", "MonitorService",
             ]
         ),
@@ -117,7 +130,10 @@ let package = Package(
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON", "Checksum"]),
         .testTarget(
             name: "MonitorServiceTests",
-            dependencies: ["MonitorService", "Monitor", "IO", "Logging", "TestSupport"]
+            dependencies: [
+                "MonitorService", "Monitor", "MQTTClient", "MQTTSession", "ArgumentParsing", "IO", "Logging",
+                "TestSupport",
+            ]
         ),
         .testTarget(
             name: "DiscoveryTests",
@@ -129,6 +145,10 @@ let package = Package(
         ),
         .testTarget(name: "AgentServiceTests", dependencies: ["AgentService", "AgentProtocol"]),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"]),
+        .testTarget(
+            name: "CommandLineSupportTests",
+            dependencies: ["CommandLineSupport", "ArgumentParsing", "MQTTClient", "MQTTSession", "MQTTCodec"]
+        ),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IOTests", dependencies: ["IO", "TestSupport"]),
         .testTarget(name: "MQTTSessionTests", dependencies: ["MQTTSession", "MQTTCodec"]),

@@ -51,6 +51,11 @@ public struct ArgumentSpec: Sendable {
 
     /// A flag such as `--insecure`.
     public static func flag(_ names: String..., help: String, environment: String? = nil) -> ArgumentSpec {
+        flag(names, help: help, environment: environment)
+    }
+
+    /// A flag with the names in an array.
+    public static func flag(_ names: [String], help: String, environment: String? = nil) -> ArgumentSpec {
         ArgumentSpec(
             names: names,
             kind: .flag,
@@ -65,6 +70,27 @@ public struct ArgumentSpec: Sendable {
     /// An option that takes a value, such as `--url URL`.
     public static func option(
         _ names: String...,
+        value: String,
+        help: String,
+        repeatable: Bool = false,
+        required: Bool = false,
+        environment: String? = nil,
+        default defaultValue: String? = nil
+    ) -> ArgumentSpec {
+        option(
+            names,
+            value: value,
+            help: help,
+            repeatable: repeatable,
+            required: required,
+            environment: environment,
+            default: defaultValue
+        )
+    }
+
+    /// An option with the names in an array.
+    public static func option(
+        _ names: [String],
         value: String,
         help: String,
         repeatable: Bool = false,

@@ -32,3 +32,16 @@ public struct ClientConfiguration: Sendable {
         set { session[keyPath: keyPath] = newValue }
     }
 }
+
+extension ClientConfiguration {
+    /// A password as tools take one: the first line of `file` when given, else `variable`'s
+    /// value (an environment variable's, say), else none. Kept out of command lines, where `ps`
+    /// would show it.
+    public static func password(file: String?, variable: String?) throws(IOError) -> [UInt8]? {
+        if let file {
+            let bytes = try FileSystem.read(file, limit: 1 << 20)
+            return Array(bytes.prefix { $0 != UInt8(ascii: "\n") })
+        }
+        return variable.map { Array($0.utf8) }
+    }
+}

@@ -1,9 +1,12 @@
 import ArgumentParsing
+import CommandLineSupport
 import IO
 import Logging
 
 /// `mqtt-discovery agent`: a local agent for machines without Kubernetes.
 enum AgentCommand: Command {
+    static let logging = LoggingOptions(defaultLevel: .info)
+
     static let spec = CommandSpec(
         name: "mqtt-discovery agent",
         abstract:
@@ -22,20 +25,12 @@ enum AgentCommand: Command {
             SIGINT or SIGTERM stops the commands, closes the streams, removes the socket and exits 0.
             Exits 66 when DIR or a file cannot be read, 1 when the socket cannot be bound.
             """,
-        arguments: [
-            .option(
-                "--directory",
-                value: "DIR",
-                help: "Directory of the sockets.",
-                environment: "DISCOVERY_HANDLERS_DIRECTORY",
-                default: "/var/lib/akri"
-            )
-        ] + LocalAgent.arguments + LoggingOptions.arguments(defaultLevel: .info)
+        arguments: [LocalAgent.directory.spec] + LocalAgent.arguments + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        let logger = try LoggingOptions.logger(arguments, label: "agent")
-        let directory = FileSystem.absolute(arguments.value("directory") ?? "/var/lib/akri")
+        let logger = try logging.logger(arguments, label: "agent")
+        let directory = FileSystem.absolute(try arguments(LocalAgent.directory))
         guard FileSystem.isDirectory(directory) else {
             Console.error("error: \(directory) is not a directory")
             return .noInput

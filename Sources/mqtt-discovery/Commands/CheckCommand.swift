@@ -1,9 +1,12 @@
 import ArgumentParsing
+import CommandLineSupport
 import Discovery
 
 /// `mqtt-discovery check`: validates discovery details and Akri Configurations, printing every
 /// problem as `FILE:LINE:COLUMN: message`.
 enum CheckCommand: Command {
+    static let files = Option<[String]>.positionals("files", value: "FILE", help: "Files to check.", required: true)
+
     static let spec = CommandSpec(
         name: "mqtt-discovery check",
         abstract: "Check discovery details and Akri Configuration files; print every problem with its position.",
@@ -14,12 +17,12 @@ enum CheckCommand: Command {
             FILE: ok, with what it configures. Exits 0 only when every file is valid (warnings allowed), 66 when
             a file cannot be read, else 65 when a file has errors.
             """,
-        arguments: [.positional("files", value: "FILE", help: "Files to check.", repeatable: true, required: true)]
+        arguments: [files.spec]
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
         var status = ExitStatus.success
-        for path in arguments.values("files") {
+        for path in try arguments(files) {
             let file: ConfigurationFile
             switch ConfigurationFiles.load(path, bareDetails: .allowed) {
             case .success(let loaded): file = loaded

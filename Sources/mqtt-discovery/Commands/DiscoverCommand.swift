@@ -1,4 +1,5 @@
 import ArgumentParsing
+import CommandLineSupport
 import Discovery
 import DiscoveryService
 import IO
@@ -7,9 +8,24 @@ import Logging
 /// `mqtt-discovery discover`: runs discovery for one configuration and prints each device as it
 /// appears, changes and disappears — the handler's view, without an agent.
 enum DiscoverCommand: Command {
-    enum Output: String, CaseIterable {
-        case text, json
-    }
+    static let file = Option<String?>.positional(
+        "file",
+        value: "FILE",
+        help: "Discovery details or an Akri Configuration.",
+        required: true
+    )
+    static let configuration = Option<String?>.text(
+        "--configuration",
+        value: "NAME",
+        help: "Which mqtt Configuration of FILE, when it has several."
+    )
+    static let output = Option<ChangePrinter.Output>.choice("--output", help: "Output format.", default: .text)
+    static let duration = Option<Duration?>.seconds(
+        "--duration",
+        help: "Stop after SECONDS (default: run until signalled).",
+        in: 0.001...Double(Int32.max)
+    )
+    static let logging = LoggingOptions(defaultLevel: .info)
 
     static let spec = CommandSpec(
         name: "mqtt-discovery discover",
@@ -28,19 +44,14 @@ enum DiscoverCommand: Command {
             file has errors (each printed as FILE:LINE:COLUMN: message), 66 when it or a secret it names
             cannot be read, 64 for a wrong command line.
             """,
-        arguments: [
-            .positional("file", value: "FILE", help: "Discovery details or an Akri Configuration.", required: true),
-            .option("--configuration", value: "NAME", help: "Which mqtt Configuration of FILE, when it has several."),
-            .option("--output", value: "text|json", help: "Output format.", default: "text"),
-            .option("--duration", value: "SECONDS", help: "Stop after SECONDS (default: run until signalled)."),
-        ] + LoggingOptions.arguments(defaultLevel: .info)
+        arguments: [file.spec, configuration.spec, output.spec, duration.spec] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        let logger = try LoggingOptions.logger(arguments, label: "discover")
-        let output = try arguments.choice("output", as: Output.self) ?? .text
-        let duration = try arguments.integer("duration", as: Int.self, in: 1...Int(Int32.max))
-        let path = arguments.value("file") ?? ""
+        let logger = try logging.logger(arguments, label: "discover")
+        let output = try arguments(output)
+        let duration = try arguments(duration)
+        let path = try arguments(file) ?? ""
         let file: ConfigurationFile
         switch ConfigurationFiles.load(path, bareDetails: .allowed) {
         case .success(let loaded): file = loaded
@@ -51,7 +62,7 @@ enum DiscoverCommand: Command {
         for line in ConfigurationFiles.lines(file, severity: .error) { Console.error(line) }
         if file.hasErrors { return .dataError }
         let entry: ConfigurationFile.Entry
-        switch file.mqttEntry(named: arguments.value("configuration")) {
+        switch file.mqttEntry(named: try arguments(configuration)) {
         case .success(let chosen): entry = chosen
         case .failure(let error):
             Console.error("error: \(error)")
@@ -82,9 +93,9 @@ enum DiscoverCommand: Command {
         let (finished, finish) = AsyncStream<Void>.makeStream()
         let signals = Signals.onTermination { finish.yield() }
         defer { _ = signals }
-        let timer = duration.map { seconds in
+        let timer = duration.map { duration in
             Task {
-                try? await Task.sleep(for: .seconds(seconds))
+                try? await Task.sleep(for: duration)
                 finish.yield()
             }
         }
@@ -93,41 +104,5 @@ enum DiscoverCommand: Command {
         timer?.cancel()
         await discoverer.stop()
         return .success
-    }
-}
-
-/// Prints device changes, one line each, as the discoverer hands them over.
-struct ChangePrinter: Sendable {
-    let output: DiscoverCommand.Output
-
-    func print(_ changes: [DeviceChange]) {
-        var text = ""
-        for change in changes {
-            text += line(change)
-            text += "\n"
-        }
-        StandardStream.output.write(text)
-    }
-
-    func line(_ change: DeviceChange) -> String {
-        let device = change.device
-        let properties = device.properties.sorted { $0.key < $1.key }
-        let kind =
-            switch change {
-            case .added: "added"
-            case .updated: "updated"
-            case .removed: "removed"
-            }
-        switch output {
-        case .text:
-            guard case .removed = change else {
-                return ([kind, device.id] + properties.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
-            }
-            return "\(kind) \(device.id)"
-        case .json:
-            let fields = properties.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
-            return
-                "{\"change\":\"\(kind)\",\"id\":\(JSONText.quote(device.id)),\"properties\":{\(fields.joined(separator: ","))}}"
-        }
     }
 }

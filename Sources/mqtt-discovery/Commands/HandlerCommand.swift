@@ -1,10 +1,13 @@
 import AgentService
 import ArgumentParsing
+import CommandLineSupport
 import IO
 import Logging
 
 /// `mqtt-discovery handler`: the discovery handler daemon.
 enum HandlerCommand: Command {
+    static let logging = LoggingOptions(defaultLevel: .info)
+
     static let spec = CommandSpec(
         name: "mqtt-discovery handler",
         abstract: "Run the MQTT discovery handler daemon: serve Discover streams and stay registered with the agent.",
@@ -18,20 +21,12 @@ enum HandlerCommand: Command {
             SIGINT or SIGTERM closes the streams, disconnects from the brokers, removes the socket and
             exits 0. Exits 66 when DIR does not exist, 1 when the socket cannot be bound.
             """,
-        arguments: [
-            .option(
-                "--directory",
-                value: "DIR",
-                help: "Directory of the sockets.",
-                environment: "DISCOVERY_HANDLERS_DIRECTORY",
-                default: "/var/lib/akri"
-            )
-        ] + LoggingOptions.arguments(defaultLevel: .info)
+        arguments: [LocalAgent.directory.spec] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        let logger = try LoggingOptions.logger(arguments, label: "handler")
-        let directory = FileSystem.absolute(arguments.value("directory") ?? "/var/lib/akri")
+        let logger = try logging.logger(arguments, label: "handler")
+        let directory = FileSystem.absolute(try arguments(LocalAgent.directory))
         guard FileSystem.isDirectory(directory) else {
             Console.error("error: \(directory) is not a directory")
             return .noInput

@@ -1,13 +1,33 @@
 import ArgumentParsing
+import CommandLineSupport
 import IO
 import Logging
 import MQTTClient
 import MQTTCodec
 import MQTTSession
-import Synchronization
 
 /// `mqtt-discovery pub`: publish a message, each line of standard input, or many copies.
 enum PubCommand: Command {
+    static let topic = Option<String?>.text(
+        "-t",
+        "--topic",
+        value: "TOPIC",
+        help: "Topic to publish to.",
+        required: true
+    )
+    static let message = Option<String?>.text("-m", "--message", value: "TEXT", help: "The message.")
+    static let lines = Option<Bool>.flag("-l", "--lines", help: "Send each line of standard input as a message.")
+    static let qos = Option<UInt8>.integer("-q", "--qos", value: "QOS", help: "QoS.", in: 0...2, default: 0)
+    static let retain = Option<Bool>.flag("-r", "--retain", help: "Ask the broker to retain the message.")
+    static let repeatCount = Option<Int>.integer(
+        "--repeat",
+        value: "N",
+        help: "Send the message N times.",
+        in: 1...100_000_000,
+        default: 1
+    )
+    static let logging = LoggingOptions(defaultLevel: .warning)
+
     static let spec = CommandSpec(
         name: "mqtt-discovery pub",
         abstract: "Publish a message (or each line of standard input) to a topic.",
@@ -19,32 +39,24 @@ enum PubCommand: Command {
             --no-clean or -i so the broker keeps its half of the session).
             """,
         arguments: ConnectionOptions.arguments + [
-            .option("-t", "--topic", value: "TOPIC", help: "Topic to publish to.", required: true),
-            .option("-m", "--message", value: "TEXT", help: "The message."),
-            .flag("-l", "--lines", help: "Send each line of standard input as a message."),
-            .option("-q", "--qos", value: "QOS", help: "QoS.", default: "0"),
-            .flag("-r", "--retain", help: "Ask the broker to retain the message."),
-            .option("--repeat", value: "N", help: "Send the message N times.", default: "1"),
-            ConnectionOptions.sessionStoreArgument,
-        ] + LoggingOptions.arguments(defaultLevel: .warning)
+            topic.spec, message.spec, lines.spec, qos.spec, retain.spec, repeatCount.spec,
+            ConnectionOptions.sessionStore.spec,
+        ] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        let logger = try LoggingOptions.logger(arguments, label: "pub")
-        let topic = try arguments.required("topic")
-        let qos = QoS(rawValue: try arguments.integer("qos", as: UInt8.self, in: 0...2) ?? 0) ?? .atMostOnce
-        let retain = arguments.flag("retain")
-        let repeatCount = try arguments.integer("repeat", as: Int.self, in: 1...100_000_000) ?? 1
-        let fromLines = arguments.flag("lines")
-        let text = arguments.value("message")
+        let logger = try logging.logger(arguments, label: "pub")
+        let topic = try arguments(topic) ?? ""
+        let qos = QoS(rawValue: try arguments(qos)) ?? .atMostOnce
+        let retain = try arguments(retain)
+        let repeatCount = try arguments(repeatCount)
+        let fromLines = try arguments(lines)
+        let text = try arguments(message)
         guard fromLines != (text != nil) else {
             throw UsageError("give exactly one of -m MESSAGE and -l", command: arguments.command)
         }
-        var configuration = try ConnectionOptions.configuration(
-            arguments,
-            identity: "pub|\(topic)",
-            environment: environment
-        )
+        let connection = try ConnectionOptions(arguments)
+        var configuration = try connection.configuration(identity: "pub|\(topic)", environment: environment)
         configuration.reconnect = nil
         do {
             try TopicName.validate(topic, version: configuration.protocolVersion)
@@ -56,7 +68,7 @@ enum PubCommand: Command {
         defer { loop.shutdown() }
         let store: SessionStore?
         do {
-            store = try ConnectionOptions.sessionStore(arguments, logger: logger)
+            store = try connection.sessionStore(logger: logger)
         } catch {
             Console.error("error: \(error)")
             return .cannotCreate
@@ -66,9 +78,9 @@ enum PubCommand: Command {
             try await client.connect()
         } catch {
             Console.error("error: \(error)")
-            return ConnectionOptions.status(for: error)
+            return ExitStatus(error)
         }
-        let tracker = Tracker()
+        let tracker = CompletionTracker()
         if let text {
             let message = Message(topic: topic, payload: ArraySlice(text.utf8), qos: qos, retain: retain)
             tracker.expect(repeatCount)
@@ -89,47 +101,8 @@ enum PubCommand: Command {
         await client.disconnect()
         if let failure {
             Console.error("error: \(failure)")
-            return ConnectionOptions.status(for: failure)
+            return ExitStatus(failure)
         }
         return .success
-    }
-}
-
-/// Counts completions and reports the first failure.
-final class Tracker: Sendable {
-    private struct State {
-        var expected = 0
-        var completed = 0
-        var failure: MQTTClientError?
-        var waiter: CheckedContinuation<MQTTClientError?, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func expect(_ count: Int) {
-        state.withLock { $0.expected += count }
-    }
-
-    func done(_ result: Result<Void, MQTTClientError>) {
-        let waiter = state.withLock { state -> CheckedContinuation<MQTTClientError?, Never>? in
-            state.completed += 1
-            if case .failure(let error) = result, state.failure == nil { state.failure = error }
-            guard state.completed >= state.expected, let waiter = state.waiter else { return nil }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume(returning: state.withLock { $0.failure })
-    }
-
-    /// Waits until every expected completion has come; returns the first failure.
-    func finished() async -> MQTTClientError? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Bool in
-                if state.completed >= state.expected { return true }
-                state.waiter = continuation
-                return false
-            }
-            if ready { continuation.resume(returning: state.withLock { $0.failure }) }
-        }
     }
 }

@@ -1,9 +1,22 @@
 import ArgumentParsing
+import CommandLineSupport
 import IO
 import Logging
 
 /// `mqtt-discovery run`: agent and handler in one process.
 enum RunCommand: Command {
+    static let directory = Option<String?>.text(
+        "--directory",
+        value: "DIR",
+        help: "Directory of the sockets (default: a new temporary one)."
+    )
+    static let output = Option<InstanceEventPrinter.Output>.choice(
+        "--output",
+        help: "How events are printed.",
+        default: .table
+    )
+    static let logging = LoggingOptions(defaultLevel: .notice)
+
     static let spec = CommandSpec(
         name: "mqtt-discovery run",
         abstract: "Discover devices end to end: a local agent and the mqtt handler in one process, printing instances.",
@@ -17,18 +30,15 @@ enum RunCommand: Command {
             SIGINT or SIGTERM stops the commands, disconnects from the brokers, removes the sockets and exits
             0. Exits 65 when a file has errors (FILE:LINE:COLUMN: message), 66 when one cannot be read.
             """,
-        arguments: LocalAgent.arguments + [
-            .option("--directory", value: "DIR", help: "Directory of the sockets (default: a new temporary one)."),
-            .option("--output", value: "table|json", help: "How events are printed.", default: "table"),
-        ] + LoggingOptions.arguments(defaultLevel: .notice)
+        arguments: LocalAgent.arguments + [directory.spec, output.spec] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        let logger = try LoggingOptions.logger(arguments, label: "run")
-        let output = try arguments.choice("output", as: InstanceEventPrinter.Output.self) ?? .table
+        let logger = try logging.logger(arguments, label: "run")
+        let output = try arguments(output)
         let directory: String
         let temporary: Bool
-        if let given = arguments.value("directory") {
+        if let given = try arguments(Self.directory) {
             directory = FileSystem.absolute(given)
             temporary = false
             guard FileSystem.isDirectory(directory) else {

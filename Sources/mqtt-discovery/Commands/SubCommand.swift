@@ -1,6 +1,6 @@
 import ArgumentParsing
+import CommandLineSupport
 import IO
-import JSON
 import Logging
 import MQTTClient
 import MQTTCodec
@@ -8,9 +8,30 @@ import MQTTSession
 
 /// `mqtt-discovery sub`: subscribe and print what arrives, one line per message.
 enum SubCommand: Command {
-    enum Output: String, CaseIterable {
-        case text, json
-    }
+    static let topics = Option<[String]>.list(
+        "-t",
+        "--topic",
+        value: "FILTER",
+        help: "Topic filter to subscribe to.",
+        required: true
+    )
+    static let qos = Option<UInt8>.integer(
+        "-q",
+        "--qos",
+        value: "QOS",
+        help: "Maximum QoS to receive at.",
+        in: 0...2,
+        default: 0
+    )
+    static let count = Option<Int?>.integer(
+        "-C",
+        "--count",
+        value: "COUNT",
+        help: "Exit after COUNT messages.",
+        in: 1...Int.max
+    )
+    static let output = Option<MessagePrinter.Output>.choice("--output", help: "Output format.", default: .text)
+    static let logging = LoggingOptions(defaultLevel: .warning)
 
     static let spec = CommandSpec(
         name: "mqtt-discovery sub",
@@ -23,29 +44,16 @@ enum SubCommand: Command {
             The connection is re-established if it is lost. SIGINT or SIGTERM disconnects and exits 0.
             """,
         arguments: ConnectionOptions.arguments + [
-            .option(
-                "-t",
-                "--topic",
-                value: "FILTER",
-                help: "Topic filter to subscribe to.",
-                repeatable: true,
-                required: true
-            ),
-            .option("-q", "--qos", value: "QOS", help: "Maximum QoS to receive at.", default: "0"),
-            .option("-C", "--count", value: "COUNT", help: "Exit after COUNT messages."),
-            .option("--output", value: "text|json", help: "Output format.", default: "text"),
-            ConnectionOptions.sessionStoreArgument,
-        ] + LoggingOptions.arguments(defaultLevel: .warning)
+            topics.spec, qos.spec, count.spec, output.spec, ConnectionOptions.sessionStore.spec,
+        ] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        let logger = try LoggingOptions.logger(arguments, label: "sub")
-        let filters = arguments.values("topic")
-        let qos = QoS(rawValue: try arguments.integer("qos", as: UInt8.self, in: 0...2) ?? 0) ?? .atMostOnce
-        let count = try arguments.integer("count", as: Int.self, in: 1...Int.max)
-        let output = try arguments.choice("output", as: Output.self) ?? .text
-        let configuration = try ConnectionOptions.configuration(
-            arguments,
+        let logger = try logging.logger(arguments, label: "sub")
+        let filters = try arguments(topics)
+        let qos = QoS(rawValue: try arguments(qos)) ?? .atMostOnce
+        let connection = try ConnectionOptions(arguments)
+        let configuration = try connection.configuration(
             identity: "sub|" + filters.joined(separator: ","),
             environment: environment
         )
@@ -60,10 +68,12 @@ enum SubCommand: Command {
         let loop = try EventLoop(name: "mqtt")
         defer { loop.shutdown() }
         let (finished, finish) = AsyncStream<Void>.makeStream()
-        let printer = MessagePrinter(loop: loop, output: output, limit: count) { finish.yield() }
+        let printer = MessagePrinter(loop: loop, output: try arguments(output), limit: try arguments(count)) {
+            finish.yield()
+        }
         let store: SessionStore?
         do {
-            store = try ConnectionOptions.sessionStore(arguments, logger: logger)
+            store = try connection.sessionStore(logger: logger)
         } catch {
             Console.error("error: \(error)")
             return .cannotCreate
@@ -93,7 +103,7 @@ enum SubCommand: Command {
             )
         } catch {
             Console.error("error: \(error)")
-            return ConnectionOptions.status(for: error)
+            return ExitStatus(error)
         }
         for await _ in finished { break }
         await client.disconnect()
@@ -104,66 +114,5 @@ enum SubCommand: Command {
             }
         }
         return .success
-    }
-}
-
-/// Formats messages onto standard output, on the client's event loop.
-final class MessagePrinter: @unchecked Sendable {
-    private let loop: EventLoop
-    private let output: SubCommand.Output
-    private var remaining: Int?
-    private let reachedLimit: @Sendable () -> Void
-    private let buffer = OutputBuffer()
-    private var flushScheduled = false
-
-    init(loop: EventLoop, output: SubCommand.Output, limit: Int?, reachedLimit: @escaping @Sendable () -> Void) {
-        self.loop = loop
-        self.output = output
-        self.remaining = limit
-        self.reachedLimit = reachedLimit
-    }
-
-    /// Prints a message; past the limit, declines it (so it stays with the broker).
-    func handle(_ message: Message) -> Bool {
-        if let remaining, remaining <= 0 { return false }
-        format(message)
-        if let left = remaining {
-            remaining = left - 1
-            if left == 1 {
-                flush()
-                reachedLimit()
-                return true
-            }
-        }
-        if !flushScheduled {
-            // Flushed once the loop has handled this batch of reads.
-            flushScheduled = true
-            loop.execute { [self] in
-                flushScheduled = false
-                buffer.flush()
-            }
-        }
-        return true
-    }
-
-    func flush() {
-        buffer.flush()
-    }
-
-    private func format(_ message: Message) {
-        let text = String(validating: message.payload, as: UTF8.self)
-        switch output {
-        case .text:
-            buffer.append(message.topic + " " + (text ?? "base64:" + Base64.encode(message.payload)))
-        case .json:
-            var line = "{\"topic\":\(JSONText.quote(message.topic)),\"payload\":"
-            if let text {
-                line += JSONText.quote(text)
-            } else {
-                line += "\"\(Base64.encode(message.payload))\",\"encoding\":\"base64\""
-            }
-            line += ",\"qos\":\(message.qos.rawValue),\"retain\":\(message.retain)}"
-            buffer.append(line)
-        }
     }
 }

@@ -1,12 +1,38 @@
 import AgentProtocol
 import AgentService
 import ArgumentParsing
+import CommandLineSupport
 import IO
 import Logging
 import Synchronization
 
 /// `mqtt-discovery watch`: a live view of the agent's instances.
 enum WatchCommand: Command {
+    static let directory = Option<String>.text(
+        "--directory",
+        value: "DIR",
+        help: "Directory of the agent's socket.",
+        environment: "DISCOVERY_HANDLERS_DIRECTORY",
+        default: "/var/lib/akri"
+    )
+    static let socket = Option<String?>.text(
+        "--socket",
+        value: "PATH",
+        help: "The agent's socket (instead of DIR/agent-registration.sock)."
+    )
+    static let configuration = Option<String?>.text(
+        "--configuration",
+        value: "NAME",
+        help: "Only this Configuration's instances."
+    )
+    static let output = Option<InstanceEventPrinter.Output>.choice(
+        "--output",
+        help: "How events are printed.",
+        default: .table
+    )
+    static let once = Option<Bool>.flag("--once", help: "Print the current instances and exit.")
+    static let logging = LoggingOptions(defaultLevel: .warning)
+
     static let spec = CommandSpec(
         name: "mqtt-discovery watch",
         abstract: "Watch instances appear, change and disappear at a local agent.",
@@ -19,28 +45,15 @@ enum WatchCommand: Command {
             With --once it exits 0 after the current instances (at "synced"). Exits 69 when the agent cannot
             be reached or goes away, 0 on SIGINT or SIGTERM.
             """,
-        arguments: [
-            .option(
-                "--directory",
-                value: "DIR",
-                help: "Directory of the agent's socket.",
-                environment: "DISCOVERY_HANDLERS_DIRECTORY",
-                default: "/var/lib/akri"
-            ),
-            .option("--socket", value: "PATH", help: "The agent's socket (instead of DIR/agent-registration.sock)."),
-            .option("--configuration", value: "NAME", help: "Only this Configuration's instances."),
-            .option("--output", value: "table|json", help: "How events are printed.", default: "table"),
-            .flag("--once", help: "Print the current instances and exit."),
-        ] + LoggingOptions.arguments(defaultLevel: .warning)
+        arguments: [directory.spec, socket.spec, configuration.spec, output.spec, once.spec] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
-        _ = try LoggingOptions.logger(arguments, label: "watch")
-        let output = try arguments.choice("output", as: InstanceEventPrinter.Output.self) ?? .table
-        let once = arguments.flag("once")
-        let path =
-            arguments.value("socket")
-            ?? "\(FileSystem.absolute(arguments.value("directory") ?? "/var/lib/akri"))/agent-registration.sock"
+        _ = try logging.logger(arguments, label: "watch")
+        let output = try arguments(output)
+        let once = try arguments(once)
+        let path = try arguments(socket) ?? "\(FileSystem.absolute(try arguments(directory)))/agent-registration.sock"
+        let only = try arguments(configuration) ?? ""
         let printer = InstanceEventPrinter(output: output)
         let loop = try EventLoop(name: "watch")
         defer { loop.shutdown() }
@@ -51,7 +64,7 @@ enum WatchCommand: Command {
         loop.execute {
             let watcher = WatchClient.watch(
                 socket: path,
-                configuration: arguments.value("configuration") ?? "",
+                configuration: only,
                 on: loop,
                 onEvent: { event in
                     printer.print(event)

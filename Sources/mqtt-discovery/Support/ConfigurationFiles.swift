@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Discovery
 
 /// Reads the files named on a command line into ``ConfigurationFile``s: the I/O half of loading

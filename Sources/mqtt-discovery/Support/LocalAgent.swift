@@ -1,6 +1,7 @@
 import AgentProtocol
 import AgentService
 import ArgumentParsing
+import CommandLineSupport
 import Discovery
 import IO
 import Logging
@@ -8,34 +9,48 @@ import Logging
 /// What `agent` and `run` share: reading the Configurations, serving the agent's socket, the
 /// optional handler in the same process, `--exec`, and a clean stop on SIGINT/SIGTERM.
 enum LocalAgent {
+    /// Where the sockets are, as Akri's agent and handlers find them.
+    static let directory = Option<String>.text(
+        "--directory",
+        value: "DIR",
+        help: "Directory of the sockets.",
+        environment: "DISCOVERY_HANDLERS_DIRECTORY",
+        default: "/var/lib/akri"
+    )
+    static let configurations = Option<[String]>.list(
+        "-c",
+        "--configuration",
+        value: "FILE",
+        help: "An Akri Configuration file (several Configurations may share one file). Repeatable.",
+        required: true
+    )
+    static let exec = Option<String?>.text(
+        "--exec",
+        value: "COMMAND",
+        help: "Run COMMAND (with /bin/sh) once per instance, the device's properties in its environment."
+    )
+    static let offlineGrace = Option<Duration>.seconds(
+        "--offline-grace",
+        help: "How long a broken Discover stream's devices are kept.",
+        in: 0...31_536_000,
+        default: .seconds(300)
+    )
+    static let node = Option<String?>.text(
+        "--node",
+        value: "NAME",
+        help: "The node name put in instances (default: the host name)."
+    )
+    static let watcherBacklog = Option<Int>.integer(
+        "--watcher-backlog",
+        value: "BYTES",
+        help: "Unsent bytes after which a watcher that does not read is disconnected.",
+        in: 4_096...(1 << 30),
+        default: 4 << 20
+    )
+
     /// The options both commands take.
-    static let arguments: [ArgumentSpec] = [
-        .option(
-            "-c",
-            "--configuration",
-            value: "FILE",
-            help: "An Akri Configuration file (several Configurations may share one file). Repeatable.",
-            repeatable: true,
-            required: true
-        ),
-        .option(
-            "--exec",
-            value: "COMMAND",
-            help: "Run COMMAND (with /bin/sh) once per instance, the device's properties in its environment."
-        ),
-        .option(
-            "--offline-grace",
-            value: "SECONDS",
-            help: "How long a broken Discover stream's devices are kept.",
-            default: "300"
-        ),
-        .option("--node", value: "NAME", help: "The node name put in instances (default: the host name)."),
-        .option(
-            "--watcher-backlog",
-            value: "BYTES",
-            help: "Unsent bytes after which a watcher that does not read is disconnected.",
-            default: "4194304"
-        ),
+    static let arguments = [
+        configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec,
     ]
 
     /// Runs until SIGINT or SIGTERM. `withHandler` runs the mqtt handler in the process too;
@@ -49,10 +64,10 @@ enum LocalAgent {
         printer: InstanceEventPrinter?,
         logger: Logger
     ) async throws -> ExitStatus {
-        let grace = try arguments.integer("offline-grace", as: Int.self, in: 0...86_400 * 365) ?? 300
-        let backlog = try arguments.integer("watcher-backlog", as: Int.self, in: 4_096...(1 << 30)) ?? 4 << 20
+        let grace = try arguments(offlineGrace)
+        let backlog = try arguments(watcherBacklog)
         var files: [ConfigurationFile] = []
-        for path in arguments.values("configuration") {
+        for path in try arguments(configurations) {
             switch ConfigurationFiles.load(path, bareDetails: bareDetails ? .allowed : .refused) {
             case .success(let file): files.append(file)
             case .failure(let error):
@@ -79,7 +94,7 @@ enum LocalAgent {
         }
         let loop = try EventLoop(name: "agent")
         defer { loop.shutdown() }
-        let runner = arguments.value("exec").map { command in
+        let runner = try arguments(exec).map { command in
             InstanceRunner(command: command, environment: environment, eventLoop: loop, logger: logger)
         }
         let agent = Agent(
@@ -87,8 +102,8 @@ enum LocalAgent {
             configurations: configurations,
             eventLoop: loop,
             logger: logger,
-            node: arguments.value("node") ?? Host.name,
-            offlineGrace: .seconds(grace),
+            node: try arguments(node) ?? Host.name,
+            offlineGrace: grace,
             watcherBacklogLimit: backlog
         ) { event in
             printer?.print(event)

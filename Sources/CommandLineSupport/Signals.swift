@@ -1,4 +1,5 @@
-import Dispatch
+public import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -7,9 +8,9 @@ import Dispatch
 #endif
 
 /// SIGINT and SIGTERM as an event: long-running commands stop cleanly on either.
-enum Signals {
+public enum Signals {
     /// Calls `handler` once, on a Dispatch queue, at the first SIGINT or SIGTERM.
-    static func onTermination(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+    public static func onTermination(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
         let once = Once()
         return [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
@@ -21,15 +22,11 @@ enum Signals {
     }
 }
 
-/// True exactly once.
-final class Once: @unchecked Sendable {
-    private var fired = false
-    private let lock = DispatchQueue(label: "once")
+/// True exactly once, whichever thread asks first.
+private final class Once: Sendable {
+    private let fired = Atomic<Bool>(false)
 
     func first() -> Bool {
-        lock.sync {
-            defer { fired = true }
-            return !fired
-        }
+        !fired.exchange(true, ordering: .acquiringAndReleasing)
     }
 }

@@ -1,5 +1,5 @@
 /// The statuses the commands exit with, following `sysexits.h` where it has a fitting code.
-enum ExitStatus: Int32 {
+public enum ExitStatus: Int32, Sendable {
     /// Everything worked.
     case success = 0
     /// The command ran and failed (e.g. a broker refused the connection).

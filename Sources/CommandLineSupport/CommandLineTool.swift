@@ -1,40 +1,46 @@
-import ArgumentParsing
+public import ArgumentParsing
+import IO
 
-/// The top-level command: dispatches to a subcommand, or answers `--help` and `--version`.
-enum CommandLineTool {
-    static let name = "mqtt-discovery"
-
+/// A tool made of subcommands: dispatches to one, or answers `--help` and `--version`. Errors a
+/// command throws become one line on standard error and the exit status they mean.
+public struct CommandLineTool: Sendable {
+    /// The tool's name, e.g. `mqtt-discovery`.
+    public let name: String
+    /// What `--version` prints after the name.
+    public let version: String
     /// Every subcommand, in the order `--help` lists them.
-    static let commands: [any Command.Type] = [
-        RunCommand.self, DiscoverCommand.self, HandlerCommand.self, AgentCommand.self, WatchCommand.self,
-        MonitorCommand.self, CheckCommand.self, SimulateCommand.self, SubCommand.self, PubCommand.self,
-        DecodeCommand.self,
-    ]
+    public let commands: [any Command.Type]
+    /// The tool's `--help`.
+    public let spec: CommandSpec
 
-    static var spec: CommandSpec {
-        CommandSpec(
+    /// A tool; `abstract` and `discussion` head its `--help`.
+    public init(
+        name: String,
+        version: String,
+        abstract: String,
+        discussion: String,
+        commands: [any Command.Type]
+    ) {
+        self.name = name
+        self.version = version
+        self.commands = commands
+        spec = CommandSpec(
             name: name,
-            abstract: "Discover MQTT devices for Akri and keep watch on them.",
-            discussion: """
-                mqtt-discovery finds devices from the traffic on MQTT brokers, tracks whether each is alive,
-                and reports the live set to an Akri agent. It is also a toolbox for the MQTT wire protocol.
-
-                EXIT STATUS: 0 success, 1 failure, 64 wrong command line, 65 malformed input data,
-                66 an input file could not be read, 69 the broker cannot be reached (or TLS failed),
-                76 the broker broke the protocol, 77 the broker refused us (credentials, authorisation).
-                """,
+            abstract: abstract,
+            discussion: discussion,
             arguments: [.flag("--version", help: "Print the version and exit.")],
             subcommands: commands.map { (String($0.spec.name.split(separator: " ").last!), $0.spec.abstract) }
         )
     }
 
-    static func run(_ arguments: [String], environment: [String: String]) async -> ExitStatus {
+    /// Runs the command line (without the tool's own name) and returns the status to exit with.
+    public func run(_ arguments: [String], environment: [String: String]) async -> ExitStatus {
         guard let first = arguments.first else {
             Console.error(spec.helpText)
             return .usage
         }
         if first == "--version" {
-            Console.out("\(name) \(Version.current)")
+            Console.out("\(name) \(version)")
             return .success
         }
         if first == "-h" || first == "--help" || first == "help" {
@@ -64,13 +70,19 @@ enum CommandLineTool {
         } catch let error as UsageError {
             Console.error("error: \(error)")
             return .usage
+        } catch let error as Files.ReadError {
+            Console.error("error: \(error)")
+            return .noInput
+        } catch IOError.file(let path, let reason) {
+            Console.error("error: cannot read \(path): \(reason)")
+            return .noInput
         } catch {
             Console.error("error: \(error)")
             return .failure
         }
     }
 
-    private static func command(named name: String) -> (any Command.Type)? {
-        commands.first { $0.spec.name == "\(Self.name) \(name)" }
+    private func command(named command: String) -> (any Command.Type)? {
+        commands.first { $0.spec.name == "\(name) \(command)" }
     }
 }

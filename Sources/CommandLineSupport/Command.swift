@@ -1,7 +1,7 @@
-import ArgumentParsing
+public import ArgumentParsing
 
 /// A subcommand: its specification for parsing and help, and what it does.
-protocol Command: Sendable {
+public protocol Command: Sendable {
     /// The command's arguments and help text.
     static var spec: CommandSpec { get }
     /// Runs the command with parsed arguments and returns the status to exit with.

@@ -1,29 +1,33 @@
-import AgentProtocol
+public import AgentProtocol
 import Logging
 
 /// Prints instance events for `watch` and `run`: a table for people (aligned columns that widen
 /// as longer names arrive, one row per change as it happens) or one JSON object per line.
-final class InstanceEventPrinter: @unchecked Sendable {
+public final class InstanceEventPrinter: @unchecked Sendable {
     /// The two ways of printing.
-    enum Output: String, CaseIterable {
-        case table, json
+    public enum Output: String, CaseIterable, Sendable {
+        /// Aligned columns, for people.
+        case table
+        /// One JSON object per line, for programs.
+        case json
     }
 
     private let output: Output
     private var headerPrinted = false
     private var widths = (event: 7, instance: 24, configuration: 13, device: 24)
 
-    init(output: Output) {
+    /// A printer in `output` form.
+    public init(output: Output) {
         self.output = output
     }
 
     /// Prints `event` and flushes standard output (a live view must not wait in a buffer).
-    func print(_ event: InstanceEvent) {
+    public func print(_ event: InstanceEvent) {
         StandardStream.output.write(render(event) + "\n")
     }
 
     /// The line for `event`.
-    func render(_ event: InstanceEvent) -> String {
+    public func render(_ event: InstanceEvent) -> String {
         switch output {
         case .json: json(event)
         case .table: tableRows(event)

@@ -5,8 +5,9 @@
 #endif
 
 /// The process environment, read once at start-up.
-enum Environment {
-    static func current() -> [String: String] {
+public enum Environment {
+    /// Every variable, by name.
+    public static func current() -> [String: String] {
         var variables: [String: String] = [:]
         var entry = environ
         while let pointer = entry.pointee {
