@@ -67,7 +67,7 @@ public final class BrokerPool: @unchecked Sendable {
         onMessage: @escaping (Message) -> Void,
         acknowledged: @escaping @Sendable () -> Void
     ) -> Membership {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         let key = Key(
             url: configuration.url.description,
             clientIdentifier: configuration.clientIdentifier,
@@ -90,7 +90,7 @@ public final class BrokerPool: @unchecked Sendable {
         _ subscriptions: [Subscription],
         acknowledged: (@Sendable () -> Void)? = nil
     ) {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard let entry = entries[membership.key], entry.members[membership.token] != nil else { return }
         for subscription in subscriptions
         where entry.members[membership.token]!.filters.insert(subscription.topicFilter).inserted {
@@ -115,7 +115,7 @@ public final class BrokerPool: @unchecked Sendable {
     /// Leaves the pool: filters no other member uses are unsubscribed. Returns the client when
     /// this was its last member, for the caller to disconnect (and await).
     public func detach(_ membership: Membership) -> MQTTClient? {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard let entry = entries[membership.key],
             let member = entry.members.removeValue(forKey: membership.token)
         else { return nil }

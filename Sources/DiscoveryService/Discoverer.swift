@@ -112,7 +112,7 @@ public final class Discoverer: @unchecked Sendable {
 
     /// The devices present now. Call on the loop's thread.
     public var currentDevices: [Device] {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         return engine.devices
     }
 

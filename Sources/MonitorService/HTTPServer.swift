@@ -33,7 +33,16 @@ public final class HTTPServer: @unchecked Sendable {
         self.logger = logger
         self.maximumConnections = maximumConnections
         var accepted: ((Connection) -> Void)?
-        listener = try Listener.listen(on: address, loop: loop) { connection in accepted?(connection) }
+        listener = try Listener.listen(
+            on: address,
+            loop: loop,
+            onAcceptPaused: { error in
+                logger.warning(
+                    "cannot accept HTTP connections (\(error.message)); pausing accepts, retrying every \(Listener.acceptPause)"
+                )
+            },
+            accept: { connection in accepted?(connection) }
+        )
         accepted = { [unowned self] connection in
             let server = ServerConnection(connection: connection, logger: logger, handler: handler) {
                 [unowned self] closed in
@@ -48,6 +57,9 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Connections open now.
     public var connectionCount: Int { connections.count }
+
+    /// How many times accepting paused because descriptors ran out.
+    public var acceptPauses: Int { listener.acceptPauses }
 
     /// Stops listening and closes every connection.
     public func close() {

@@ -48,7 +48,7 @@ public final class Monitor: @unchecked Sendable {
 
     /// Opens the queue, listens, connects and subscribes; returns the HTTP address. Call on the loop.
     public func start() throws(IOError) -> SocketAddress {
-        loop.assertInEventLoop()
+        loop.preconditionInEventLoop()
         if let upstream = settings.upstream {
             let queue = try DiskQueue(
                 directory: upstream.queueDirectory,
@@ -321,6 +321,14 @@ public final class Monitor: @unchecked Sendable {
         }
         text.family("mqtt_monitor_event_stream_clients", type: "gauge", help: "Server-Sent Events clients connected.")
         text.sample("mqtt_monitor_event_stream_clients", Double(streams.count))
+        if let server {
+            text.family(
+                "mqtt_monitor_http_accept_pauses_total",
+                type: "counter",
+                help: "Times accepting HTTP connections paused because file descriptors ran out."
+            )
+            text.sample("mqtt_monitor_http_accept_pauses_total", Double(server.acceptPauses))
+        }
         if let forwarder {
             text.family(
                 "mqtt_monitor_upstream_connected",

@@ -202,14 +202,14 @@ private final class Publisher: @unchecked Sendable {
     }
 
     func start() {
-        loop.assertInEventLoop()
+        loop.preconditionInEventLoop()
         for index in devices.indices {
             schedule(index, after: interval * (Double(index) / Double(devices.count)))
         }
     }
 
     func stop() {
-        loop.assertInEventLoop()
+        loop.preconditionInEventLoop()
         for case let timer? in timers { loop.cancelTimer(timer) }
         timers = Array(repeating: nil, count: devices.count)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TestSupport
 import Testing
 
@@ -158,6 +159,38 @@ struct MonitorCommandTests {
         #expect(version.status == 200)
         // Still serving after all that.
         await #expect(try Curl.request("\(base)/readyz").status == 200)
+    }
+
+    @Test("out of descriptors, the HTTP server pauses accepting (no spinning), says so, and serves again")
+    func descriptorLimit() async throws {
+        let broker = try await Mosquitto()
+        let port = try HeldPort()
+        let monitor = try ExternalProcess(
+            "/bin/sh",
+            ["-c", "ulimit -n 48 && exec \"$0\" monitor --listen 127.0.0.1:\(port.port)", Binary.path],
+            environment: [
+                "MQTT_BROKER_URI": broker.url, "MQTT_TOPIC": "plant/#", "MQTT_DEVICE_ID": "press7",
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            ],
+            separateStandardError: true
+        )
+        defer { monitor.terminate() }
+        let base = "http://127.0.0.1:\(port.port)"
+        try await Curl.waitFor("\(base)/readyz") { $0.status == 200 }
+        // More connections than the monitor has descriptors left: the kernel completes them all
+        // (the backlog holds 128), the monitor accepts until accept(2) fails with EMFILE.
+        let clients = try (0..<80).map { _ in try LoopbackClient(port: port.port) }
+        try await monitor.waitForLog(containing: "pausing accepts")
+        for client in clients { client.close() }
+        let metrics = try await Curl.waitFor("\(base)/metrics") { $0.status == 200 }
+        let pauses = try #require(
+            metrics.body.split(separator: "\n").first { $0.hasPrefix("mqtt_monitor_http_accept_pauses_total ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        )
+        // One pause per 100 ms while the descriptors were gone; a listener polled in a loop would
+        // have counted a failed accept for every turn of the loop, millions of them.
+        #expect(pauses >= 1 && pauses < 1_000, "\(pauses) pauses")
+        #expect(monitor.errorLog.components(separatedBy: "pausing accepts").count - 1 <= Int(pauses))
     }
 
     @Test("a stuck event-stream client is cut off and never holds up the MQTT side")
@@ -357,4 +390,35 @@ struct MonitorCommandTests {
             #expect(!latest.body.contains("device-\(3 - device)/"))
         }
     }
+}
+
+/// A TCP connection to a loopback port that the test holds open and sends nothing on.
+final class LoopbackClient {
+    private var descriptor: Int32
+
+    init(port: UInt16) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw TestSupportError("socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        // Loopback connections complete in the kernel's backlog, accepted or not.
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else {
+            Glibc.close(descriptor)
+            throw TestSupportError("connect to port \(port): errno \(errno)")
+        }
+    }
+
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
 }

@@ -47,6 +47,27 @@ struct SocketTests {
         }
     }
 
+    @Test("a short read is handed over in storage of its own size, not in the 64 KiB read buffer")
+    func shortReadsDoNotPinTheReadBuffer() async throws {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let keeper = Keeper()
+        let listener = try await echoServer(on: .ip("127.0.0.1", port: 0), loop: loop, keeper: keeper)
+        let connection = try await connect(host: "127.0.0.1", port: try #require(listener.address.port), on: loop).get()
+        let events = ConnectionEvents()
+        try await onLoop(loop) {
+            connection.delegate = events
+            connection.write(Array("ten bytes!".utf8))
+            connection.flush()
+        }
+        #expect(try await events.receive(10) == Array("ten bytes!".utf8))
+        #expect(events.receivedCapacities.allSatisfy { $0 < 1_024 }, "\(events.receivedCapacities)")
+        try await onLoop(loop) {
+            connection.close()
+            listener.close()
+        }
+    }
+
     @Test("a Unix socket replaces a stale file, gets its permissions, and carries data")
     func unixSocket() async throws {
         let directory = try TemporaryDirectory()

@@ -41,7 +41,7 @@ public final class InstanceRunner: @unchecked Sendable {
 
     /// Starts or stops children for an event. Call on the loop.
     public func handle(_ event: InstanceEvent) {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard !stopping, let instance = event.instance else { return }
         switch event.kind {
         case .added:

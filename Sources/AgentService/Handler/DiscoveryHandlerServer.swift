@@ -48,9 +48,17 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
         let result: Result<Void, IOError> = await withCheckedContinuation { continuation in
             eventLoop.execute { [self] in
                 do throws(IOError) {
-                    listener = try Listener.listen(on: .unix(socketPath), permissions: 0o660, loop: eventLoop) {
-                        [self] connection in accept(connection)
-                    }
+                    listener = try Listener.listen(
+                        on: .unix(socketPath),
+                        permissions: 0o660,
+                        loop: eventLoop,
+                        onAcceptPaused: { [logger, socketPath] error in
+                            logger.warning(
+                                "cannot accept connections on \(socketPath) (\(error.message)); pausing accepts, retrying every \(Listener.acceptPause)"
+                            )
+                        },
+                        accept: { [self] connection in accept(connection) }
+                    )
                 } catch {
                     continuation.resume(returning: .failure(error))
                     return

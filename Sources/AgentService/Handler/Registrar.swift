@@ -32,13 +32,13 @@ public final class Registrar: @unchecked Sendable {
 
     /// Starts registering. Call on the loop.
     public func start() {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         connect()
     }
 
     /// Stops, closing the registration connection. Call on the loop.
     public func stop() {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         stopped = true
         if let retry { eventLoop.cancelTimer(retry) }
         channel?.close()
@@ -49,7 +49,7 @@ public final class Registrar: @unchecked Sendable {
         guard !stopped else { return }
         attempt += 1
         Connection.connect(unixPath: path, on: eventLoop) { [self] result in
-            eventLoop.assertInEventLoop()
+            eventLoop.preconditionInEventLoop()
             switch result {
             case .success(let connection):
                 guard !stopped else { return connection.close() }

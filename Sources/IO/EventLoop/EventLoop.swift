@@ -24,8 +24,9 @@ protocol Selectable: AnyObject {
 /// lock or a thread hop. Only the task queue is shared, behind a mutex, with an eventfd to wake the
 /// loop.
 public final class EventLoop: @unchecked Sendable {
-    // Shared with other threads: the task queue (under its mutex) and the wake-up descriptor.
-    private let tasks = Mutex<[@Sendable () -> Void]>([])
+    // Shared with other threads: the task queue (under its mutex; nil once the loop has ended)
+    // and the wake-up descriptor.
+    private let tasks = Mutex<[@Sendable () -> Void]?>([])
     private let wakeDescriptor: Int32
     private let epollDescriptor: Int32
     private let threadID = Atomic<UInt>(0)
@@ -81,16 +82,26 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Runs `task` on the loop's thread, soon. Safe from any thread.
+    ///
+    /// Calling it once the loop has shut down is a programming error and stops the process: the
+    /// task would never run, and whoever waits for it (a continuation resumed by the task) would
+    /// wait forever without a word.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        tasks.withLock { $0.append(task) }
+        let accepted = tasks.withLock { queue in
+            queue?.append(task)
+            return queue != nil
+        }
+        precondition(accepted, "EventLoop \(name): execute(_:) after shutdown(); the task would never run")
         var one: UInt64 = 1
         _ = write(wakeDescriptor, &one, 8)
     }
 
     /// Stops the loop after the tasks already submitted, and waits for its thread to end.
     /// Must not be called on the loop itself.
+    /// Calling it again does nothing.
     public func shutdown() {
         precondition(!inEventLoop, "EventLoop.shutdown() called on the loop's own thread")
+        guard tasks.withLock({ $0 != nil }) else { return }
         execute { [self] in stopped.store(true, ordering: .releasing) }
         if let thread {
             pthread_join(thread, nil)
@@ -103,7 +114,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `task` on the loop at `deadline`. Call on the loop.
     @discardableResult
     public func scheduleTimer(at deadline: ContinuousClock.Instant, _ task: @escaping () -> Void) -> TimerID {
-        assertInEventLoop()
+        preconditionInEventLoop()
         return timers.schedule(at: deadline, task)
     }
 
@@ -115,7 +126,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Cancels a timer that has not fired. Call on the loop.
     public func cancelTimer(_ id: TimerID) {
-        assertInEventLoop()
+        preconditionInEventLoop()
         timers.cancel(id)
     }
 
@@ -136,7 +147,7 @@ public final class EventLoop: @unchecked Sendable {
         readable: Bool = true,
         writable: Bool
     ) throws(IOError) {
-        assertInEventLoop()
+        preconditionInEventLoop()
         let generation = nextGeneration
         nextGeneration &+= 1
         registrations[descriptor] = Registration(generation: generation, handler: handler, armed: false)
@@ -149,12 +160,12 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     func setInterest(_ descriptor: Int32, readable: Bool, writable: Bool) {
-        assertInEventLoop()
+        preconditionInEventLoop()
         try? arm(descriptor, readable: readable, writable: writable)
     }
 
     func deregister(_ descriptor: Int32) {
-        assertInEventLoop()
+        preconditionInEventLoop()
         guard let registration = registrations.removeValue(forKey: descriptor) else { return }
         if registration.armed { _ = epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, descriptor, nil) }
     }
@@ -182,10 +193,11 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Stops a debug build when called off the loop's thread (loop-confined state is about to be
-    /// touched from elsewhere).
-    public func assertInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
-        assert(inEventLoop, "not on the event loop \(name)", file: file, line: line)
+    /// Stops the process when called off the loop's thread: loop-confined state is about to be
+    /// touched from elsewhere. Checked in release builds too, because a data race there would
+    /// corrupt state silently; the check is a thread-id comparison.
+    public func preconditionInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(inEventLoop, "not on the event loop \(name)", file: file, line: line)
     }
 
     /// Level-triggered interest; the data word carries the descriptor and a generation, so an
@@ -219,8 +231,14 @@ public final class EventLoop: @unchecked Sendable {
             while let task = timers.popExpired(now: now) { task() }
             runTasks()
         }
-        // Tasks submitted while stopping still run, so nothing waits forever on them.
+        // Tasks submitted while stopping still run, so nothing waits forever on them; from now on
+        // a submission is refused.
         runTasks()
+        let late = tasks.withLock { queue in
+            defer { queue = nil }
+            return queue ?? []
+        }
+        for task in late { task() }
         for (descriptor, registration) in registrations where registration.armed {
             _ = epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, descriptor, nil)
         }
@@ -251,8 +269,8 @@ public final class EventLoop: @unchecked Sendable {
     private func runTasks() {
         while true {
             let batch = tasks.withLock { queue -> [@Sendable () -> Void] in
-                let batch = queue
-                queue.removeAll(keepingCapacity: true)
+                let batch = queue ?? []
+                queue?.removeAll(keepingCapacity: true)
                 return batch
             }
             if batch.isEmpty { return }

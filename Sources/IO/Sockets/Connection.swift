@@ -58,9 +58,6 @@ public final class Connection: Selectable, @unchecked Sendable {
 
     /// Reads go into a fresh array of this size, so decoded packets can keep slices of it.
     private static let readSize = 65_536
-    /// A read smaller than this is copied into an array of its own size rather than keeping a
-    /// mostly empty 64 KiB buffer alive behind a small message.
-    private static let compactBelow = 4_096
     /// Reads handled per wake-up before other connections get their turn.
     private static let readsPerWakeUp = 16
 
@@ -85,7 +82,7 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Queues bytes to send. They go out at the next ``flush()``, or at the end of the current
     /// read batch if the delegate is handling one.
     public func write(_ bytes: [UInt8]) {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard !isClosed, !bytes.isEmpty else { return }
         if let tls {
             do {
@@ -107,7 +104,7 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Sends what has been written, as far as the kernel takes it now; the rest goes when the
     /// socket is writable again.
     public func flush() {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard !isClosed, !isReading else { return }
         sendBuffered()
     }
@@ -115,13 +112,13 @@ public final class Connection: Selectable, @unchecked Sendable {
     /// Closes the connection at once, dropping unsent bytes. The delegate hears
     /// ``ConnectionDelegate/connectionDidClose(_:error:)`` with no error.
     public func close() {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         finish(error: nil)
     }
 
     /// Sends what is buffered (with a TLS close_notify), then closes.
     public func closeAfterFlush() {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard !isClosed else { return }
         if let tls {
             tls.shutdown()
@@ -189,7 +186,7 @@ public final class Connection: Selectable, @unchecked Sendable {
         for _ in 0..<Self.readsPerWakeUp {
             var status: Syscall.Result<Int> = .wouldBlock
             var failure: Errno?
-            var bytes = [UInt8](unsafeUninitializedCapacity: Self.readSize) { buffer, count in
+            let bytes = [UInt8](unsafeUninitializedCapacity: Self.readSize) { buffer, count in
                 do throws(Errno) {
                     status = try Syscall.nonBlocking("recv") { recv(descriptor, buffer.baseAddress, buffer.count, 0) }
                 } catch {
@@ -206,8 +203,7 @@ public final class Connection: Selectable, @unchecked Sendable {
                 fail(.closedByPeer)
                 return
             }
-            if count < Self.compactBelow { bytes = Array(bytes) }
-            received(bytes)
+            received(Self.fitted(bytes))
             if isClosed || count < Self.readSize { return }
         }
     }
@@ -239,7 +235,7 @@ public final class Connection: Selectable, @unchecked Sendable {
         while !isClosed {
             switch tls.readPlaintext() {
             case .data(let plaintext):
-                delegate?.connection(self, didReceive: plaintext)
+                delegate?.connection(self, didReceive: Self.fitted(plaintext))
             case .needsMoreData:
                 tls.drainCiphertext(into: &outbound)
                 return
@@ -250,6 +246,17 @@ public final class Connection: Selectable, @unchecked Sendable {
                 fail(.tls(error))
                 return
             }
+        }
+    }
+
+    /// `bytes` in storage of their own size when they fill less than half of what they sit in: a
+    /// decoded message keeps a slice of the read it came in, so a short read (any TLS record, at
+    /// most 16 KiB) left in a 64 KiB buffer would pin all of it for as long as the message lives.
+    /// (`Array(bytes)` would not do: it shares the same storage.)
+    static func fitted(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count * 2 < bytes.capacity else { return bytes }
+        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
         }
     }
 

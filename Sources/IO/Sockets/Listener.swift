@@ -8,37 +8,63 @@ import CShims
 
 /// A listening stream socket (TCP or Unix) that hands each accepted connection to a closure, on
 /// its event loop.
+///
+/// When the process (or the system) runs out of descriptors, `accept` fails while the pending
+/// connection stays queued, so a level-triggered loop would be told "readable" again at once and
+/// spin. The listener then stops asking for a while (``acceptPause``), says so once per episode,
+/// and counts it (``acceptPauses``); connections wait in the kernel's backlog meanwhile.
+///
+/// `@unchecked Sendable`: created, accepting and closed on its loop only (checked by
+/// `preconditionInEventLoop`), where all its mutable state lives.
 public final class Listener: Selectable, @unchecked Sendable {
     /// The loop the listener and its connections live on.
     public let eventLoop: EventLoop
     /// The address listened on; for TCP port 0, the port the system chose.
     public let address: SocketAddress
+    /// How long accepting pauses when descriptors run out.
+    public static let acceptPause: Duration = .milliseconds(100)
+    /// How many times accepting paused for want of descriptors.
+    public private(set) var acceptPauses = 0
     private var descriptor: Int32
+    private var pausedSinceLastAccept = false
     private let accept: (Connection) -> Void
+    private let onAcceptPaused: ((Errno) -> Void)?
 
     private init(
         descriptor: Int32,
         address: SocketAddress,
         eventLoop: EventLoop,
+        onAcceptPaused: ((Errno) -> Void)?,
         accept: @escaping (Connection) -> Void
     ) {
         self.descriptor = descriptor
         self.address = address
         self.eventLoop = eventLoop
+        self.onAcceptPaused = onAcceptPaused
         self.accept = accept
+    }
+
+    /// A listener that was never registered (its registration failed) still owns its socket.
+    deinit {
+        if descriptor >= 0 {
+            Syscall.close(descriptor)
+            if case .unix(let path) = address { unlink(path) }
+        }
     }
 
     /// Listens on `address` and calls `accept` on `loop` for every connection. Call on `loop`.
     /// A Unix socket path left over from an earlier run is replaced, and the socket file gets
-    /// `permissions` (e.g. `0o660`).
+    /// `permissions` (e.g. `0o660`). `onAcceptPaused` hears the first time accepting pauses for
+    /// want of descriptors (again only after a connection has been accepted since).
     public static func listen(
         on address: SocketAddress,
         backlog: Int32 = 128,
         permissions: UInt32? = nil,
         loop: EventLoop,
+        onAcceptPaused: ((Errno) -> Void)? = nil,
         accept: @escaping (Connection) -> Void
     ) throws(IOError) -> Listener {
-        loop.assertInEventLoop()
+        loop.preconditionInEventLoop()
         let descriptor: Int32
         do {
             descriptor = try Syscall.run("socket") { socket(address.family, Constants.streamSocket, 0) }
@@ -75,6 +101,7 @@ public final class Listener: Selectable, @unchecked Sendable {
             descriptor: descriptor,
             address: boundAddress(descriptor) ?? address,
             eventLoop: loop,
+            onAcceptPaused: onAcceptPaused,
             accept: accept
         )
         try loop.register(descriptor, listener, writable: false)
@@ -83,7 +110,7 @@ public final class Listener: Selectable, @unchecked Sendable {
 
     /// Stops listening; a Unix socket file is removed. Connections already accepted stay open.
     public func close() {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard descriptor >= 0 else { return }
         eventLoop.deregister(descriptor)
         Syscall.close(descriptor)
@@ -97,9 +124,11 @@ public final class Listener: Selectable, @unchecked Sendable {
             if accepted < 0 {
                 let code = errno
                 if code == EINTR || code == ECONNABORTED { continue }
-                // EAGAIN: nothing more to accept. EMFILE and the like: try again at the next event.
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) { pause(Errno(code, function: "accept4")) }
+                // EAGAIN: nothing more to accept.
                 return
             }
+            pausedSinceLastAccept = false
             let peer = Self.peerAddress(accepted) ?? address
             if peer.family != AF_UNIX {
                 var on: Int32 = 1
@@ -116,6 +145,19 @@ public final class Listener: Selectable, @unchecked Sendable {
     }
 
     func writable() {}
+
+    /// Stops polling the socket for ``acceptPause``, then tries again.
+    private func pause(_ error: Errno) {
+        acceptPauses += 1
+        if !pausedSinceLastAccept {
+            pausedSinceLastAccept = true
+            onAcceptPaused?(error)
+        }
+        eventLoop.setInterest(descriptor, readable: false, writable: false)
+        eventLoop.scheduleTimer(after: Self.acceptPause) { [self] in
+            if descriptor >= 0 { eventLoop.setInterest(descriptor, readable: true, writable: false) }
+        }
+    }
 
     private static func boundAddress(_ descriptor: Int32) -> SocketAddress? {
         var storage = sockaddr_storage()

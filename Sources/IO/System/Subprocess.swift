@@ -50,7 +50,7 @@ public final class Subprocess: @unchecked Sendable {
         on loop: EventLoop,
         onExit: @escaping (Status) -> Void
     ) throws(IOError) -> Subprocess {
-        loop.assertInEventLoop()
+        loop.preconditionInEventLoop()
         let entries = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") }
         defer { for entry in entries { free(entry) } }
         var envp: [UnsafeMutablePointer<CChar>?] = entries + [nil]
@@ -67,7 +67,7 @@ public final class Subprocess: @unchecked Sendable {
     /// Sends SIGTERM to the child's process group, and SIGKILL if it is still there after
     /// `grace`. Call on the loop.
     public func terminate(grace: Duration = .seconds(10)) {
-        eventLoop.assertInEventLoop()
+        eventLoop.preconditionInEventLoop()
         guard status == nil, kill == nil else { return }
         Glibc.kill(-pid, SIGTERM)
         kill = eventLoop.scheduleTimer(after: grace) { [weak self] in

@@ -11,12 +11,17 @@ final class ConnectionEvents: ConnectionDelegate, @unchecked Sendable {
 
     let stream: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
+    private let capacities = Mutex<[Int]>([])
+
+    /// The storage size of each array received, in order.
+    var receivedCapacities: [Int] { capacities.withLock { $0 } }
 
     init() {
         (stream, continuation) = AsyncStream.makeStream()
     }
 
     func connection(_ connection: Connection, didReceive bytes: [UInt8]) {
+        capacities.withLock { $0.append(bytes.capacity) }
         continuation.yield(.data(bytes))
     }
 
