@@ -3,6 +3,9 @@ internal import COpenSSL
 /// An OpenSSL `SSL_CTX` configured from a ``TLSConfiguration``: TLS 1.2 or later, the trusted
 /// authorities, and the client certificate. Immutable once made; OpenSSL allows sessions to be
 /// created from one context on any thread.
+///
+/// `@unchecked Sendable`: never changed after `init`, and OpenSSL documents an `SSL_CTX` as safe
+/// to share between threads for creating sessions.
 final class TLSContext: @unchecked Sendable {
     let pointer: OpaquePointer
     let configuration: TLSConfiguration
@@ -91,7 +94,9 @@ final class TLSContext: @unchecked Sendable {
             )
         }
         X509_free(chain[0])
-        for intermediate in chain.dropFirst() where copenssl_ctx_add_extra_chain_cert(context, intermediate) != 1 {
+        // The context takes each intermediate it accepts; the ones it does not are ours to free.
+        for index in chain.indices.dropFirst() where copenssl_ctx_add_extra_chain_cert(context, chain[index]) != 1 {
+            for certificate in chain[index...] { X509_free(certificate) }
             throw TLSError(
                 .configuration,
                 "cannot add to the certificate chain: \(OpenSSLErrors.drain() ?? "unknown error")"
