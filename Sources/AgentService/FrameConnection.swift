@@ -6,6 +6,8 @@ public import IO
 ///
 /// A peer that sends a frame over the limit, or bytes that are not a frame, gets an `error` frame
 /// saying so and the connection is closed; nothing else is disturbed.
+///
+/// `@unchecked Sendable`: a connection's delegate, on its loop only.
 public final class FrameConnection: ConnectionDelegate, @unchecked Sendable {
     /// The connection.
     public let connection: Connection

@@ -246,6 +246,8 @@ final class Arrivals: Sendable {
 
 /// A device on a bare TCP connection (CONNECT with a will, QoS 0 publishes), so the benchmark can
 /// kill its socket the way a device loses power: no DISCONNECT, and the broker fires the will.
+///
+/// `@unchecked Sendable`: driven on the benchmark's loop only, where its connection and waiters live.
 final class RawDevice: ConnectionDelegate, @unchecked Sendable {
     private let connection: Connection
     private let loop: EventLoop

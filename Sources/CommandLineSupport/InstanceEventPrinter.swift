@@ -3,6 +3,8 @@ import Logging
 
 /// Prints instance events for `watch` and `run`: a table for people (aligned columns that widen
 /// as longer names arrive, one row per change as it happens) or one JSON object per line.
+///
+/// `@unchecked Sendable`: called on the agent's (or the watcher's) loop only; its column widths change there alone.
 public final class InstanceEventPrinter: @unchecked Sendable {
     /// The two ways of printing.
     public enum Output: String, CaseIterable, Sendable {

@@ -13,6 +13,8 @@ public import MQTTSession
 /// filters) and every change of its connection state. A client subscribes to the union of its
 /// members' filters and unsubscribes a filter when its last member leaves. Use it on the loop's
 /// thread only.
+///
+/// `@unchecked Sendable`: used on its loop only (checked by `preconditionInEventLoop`).
 public final class BrokerPool: @unchecked Sendable {
     /// The loop the clients run on.
     public let eventLoop: EventLoop

@@ -14,6 +14,8 @@ import MQTTSession
 /// included), so grace periods and queued deaths are decided as the engine's rules say. The
 /// engine's next deadline is kept armed as one loop timer. Changes are handed to `onChanges` on
 /// the loop's thread as soon as they are decided, so it must return quickly.
+///
+/// `@unchecked Sendable`: its engine and bookkeeping live on its loop; the public methods hop there with `execute`.
 public final class Discoverer: @unchecked Sendable {
     /// The loop everything runs on.
     public let eventLoop: EventLoop

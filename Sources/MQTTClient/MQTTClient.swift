@@ -10,6 +10,9 @@ public import MQTTSession
 /// on that loop's thread, straight from the read buffer: no copy, no hop between threads and no
 /// lock per message. The handler must therefore return quickly. The acknowledgements for a batch
 /// of messages read together leave in one write. Public methods may be called from any thread.
+///
+/// `@unchecked Sendable`: its state lives on its loop (checked by `preconditionInEventLoop`); the public methods
+/// hop there with `execute` before touching it.
 public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     /// The loop the client runs on.
     public let eventLoop: EventLoop

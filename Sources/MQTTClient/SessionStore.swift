@@ -19,6 +19,9 @@ public import MQTTSession
 ///
 /// Give the store to one ``MQTTClient`` (with a fixed client identifier: the broker keeps the
 /// other half of the session under it). It is used on that client's event loop.
+///
+/// `@unchecked Sendable`: used by one client on its loop only (and opened before the client starts); the file lock
+/// keeps other processes out.
 public final class SessionStore: @unchecked Sendable {
     /// The directory.
     public let directory: String

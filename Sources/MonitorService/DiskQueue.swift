@@ -17,6 +17,8 @@ public import Monitor
 /// not they were sent. A record torn by a crash at the end of the last segment is cut off when the
 /// queue is opened; a damaged record elsewhere ends its segment, with an error naming the file and
 /// byte.
+///
+/// `@unchecked Sendable`: used on the monitor's loop only (opened before the loop uses it).
 public final class DiskQueue: @unchecked Sendable {
     /// A place in the queue: a segment and a byte offset in it.
     public struct Position: Hashable, Comparable, Sendable, CustomStringConvertible {

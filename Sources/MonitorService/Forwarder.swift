@@ -11,6 +11,8 @@ public import Monitor
 ///
 /// At most ``window`` messages are in flight at a time, read from the queue as confirmations come
 /// back, so memory stays bounded however long the upstream is away. Lives on the event loop.
+///
+/// `@unchecked Sendable`: lives on the monitor's loop; completions from the upstream client arrive there too.
 public final class Forwarder: @unchecked Sendable {
     /// Where messages go and how.
     public struct Settings: Sendable {

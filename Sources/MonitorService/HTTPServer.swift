@@ -5,6 +5,8 @@ public import Logging
 /// A small, strict HTTP/1.1 server on the event loop: keep-alive and pipelining, bounded requests,
 /// timeouts for clients that never finish a request, and streamed responses (Server-Sent Events)
 /// that a slow client cannot let grow without bound.
+///
+/// `@unchecked Sendable`: created, fed and closed on its loop only; its connection table changes there alone.
 public final class HTTPServer: @unchecked Sendable {
     /// What a handler makes of a request.
     public enum Reply {
@@ -71,6 +73,8 @@ public final class HTTPServer: @unchecked Sendable {
 
 /// A streamed response in progress: the handler writes chunks of the body until either side
 /// closes.
+///
+/// `@unchecked Sendable`: written to on its connection's loop only.
 public final class HTTPStream: @unchecked Sendable {
     fileprivate let connection: Connection
     /// Bytes written to the stream but not yet taken by the client.
@@ -98,6 +102,8 @@ public final class HTTPStream: @unchecked Sendable {
 }
 
 /// One accepted connection: parses requests and writes replies in order.
+///
+/// `@unchecked Sendable`: a connection's delegate, called on its loop only.
 private final class ServerConnection: ConnectionDelegate, @unchecked Sendable {
     private let connection: Connection
     private let logger: Logger

@@ -11,6 +11,8 @@ public import MQTTSession
 /// backoff. One refused with another 4xx (bad points, unknown database) would fail the same way
 /// again, so it is dropped, counted and logged with InfluxDB's reason. Points waiting are bounded;
 /// past the bound the oldest are dropped and counted. Lives on the event loop.
+///
+/// `@unchecked Sendable`: lives on the monitor's loop; every method touching its state runs there.
 public final class InfluxWriter: ConnectionDelegate, @unchecked Sendable {
     /// Batching and bounds.
     public struct Settings: Sendable {

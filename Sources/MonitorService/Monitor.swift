@@ -10,6 +10,8 @@ import Monitor
 /// keeps the latest values and a history, serves them over HTTP (JSON, Server-Sent Events,
 /// Prometheus metrics), and optionally forwards every message upstream through a disk queue and
 /// writes numbers to InfluxDB. Everything runs on one event loop.
+///
+/// `@unchecked Sendable`: its state lives on its loop; `start` and `stop` hop there before touching it.
 public final class Monitor: @unchecked Sendable {
     /// The loop everything runs on.
     public let loop: EventLoop

@@ -1,6 +1,8 @@
 import Foundation
 
 /// A directory under the system's temporary directory, removed when the value is released.
+///
+/// `@unchecked Sendable`: only immutable state (the path); the file system is the shared part.
 public final class TemporaryDirectory: @unchecked Sendable {
     /// The directory's path.
     public let path: String

@@ -17,6 +17,8 @@ import MQTTSession
 /// that refuses the details (an `error` frame) is not asked again until it registers again.
 ///
 /// Everything runs on one loop; events are handed to `onEvent` on the loop's thread.
+///
+/// `@unchecked Sendable`: everything runs on its loop; `start` and `stop` hop there before touching state.
 public final class Agent: @unchecked Sendable {
     /// The loop everything runs on.
     public let eventLoop: EventLoop

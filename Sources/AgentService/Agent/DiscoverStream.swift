@@ -7,6 +7,8 @@ import MQTTSession
 /// the endpoint, sends `discover` and hands each `devices` list to the agent. When the stream
 /// breaks the agent decides what happens next (retry, grace period); this class only keeps the
 /// bookkeeping: the connection, the retry and grace timers, and how many attempts failed.
+///
+/// `@unchecked Sendable`: owned by the agent and used on its loop only.
 final class DiscoverStream: @unchecked Sendable {
     /// What is discovered.
     let configuration: AgentConfiguration

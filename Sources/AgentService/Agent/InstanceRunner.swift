@@ -9,6 +9,8 @@ import MQTTSession
 /// name) on top of the agent's own environment; it is stopped (SIGTERM, then SIGKILL) when the
 /// instance goes, and started again with backoff if it exits while the instance is still there,
 /// as Kubernetes restarts a pod. Lives on the agent's loop: feed it the agent's events.
+///
+/// `@unchecked Sendable`: its children are watched and stopped on its loop; `stop` hops there.
 public final class InstanceRunner: @unchecked Sendable {
     private let command: String
     private let environment: [String: String]

@@ -3,6 +3,8 @@ public import IO
 
 /// The watcher's end of the agent's socket: sends `watch` and hands over each event as it comes
 /// (`added` for every current instance, `synced`, then live ones). Lives on its loop.
+///
+/// `@unchecked Sendable`: lives on its loop; `close` must be called there.
 public final class WatchClient: @unchecked Sendable {
     private var channel: FrameConnection?
     private var ended = false

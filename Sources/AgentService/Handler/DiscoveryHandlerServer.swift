@@ -9,6 +9,8 @@ import MQTTSession
 /// The discovery handler daemon's two sockets: it serves Discover streams on its own socket
 /// (`DIR/mqtt.sock`) and keeps itself registered with the agent (`DIR/agent-registration.sock`).
 /// Every stream's discovery shares one MQTT session per broker, client id and credentials.
+///
+/// `@unchecked Sendable`: its sessions live on its loop; `start` and `stop` hop there before touching them.
 public final class DiscoveryHandlerServer: @unchecked Sendable {
     /// The handler's name, as Configurations name it.
     public static let handlerName = DiscoveryDetails.handlerName

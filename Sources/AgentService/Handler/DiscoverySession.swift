@@ -8,6 +8,8 @@ import Logging
 /// details; the handler answers with `devices` frames, each the full current list, the first at
 /// once and then one after every change, or with one `error` frame (code 3, with the problem's
 /// line and column) when the details are invalid. The agent ends the stream by closing.
+///
+/// `@unchecked Sendable`: lives on the handler's loop; its discoverer reports changes there.
 final class DiscoverySession: @unchecked Sendable {
     private let channel: FrameConnection
     private let pool: BrokerPool

@@ -9,6 +9,8 @@ import MQTTSession
 /// the handler registers again, with backoff, as soon as the agent is back. Akri's own agent
 /// forgets handlers when it restarts and its handlers only notice once a stream breaks; holding
 /// the connection makes the restart visible at once.
+///
+/// `@unchecked Sendable`: lives on the handler's loop; every callback it sets up runs there.
 public final class Registrar: @unchecked Sendable {
     private let path: String
     private let request: RegisterDiscoveryHandlerRequest

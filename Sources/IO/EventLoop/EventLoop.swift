@@ -23,6 +23,9 @@ protocol Selectable: AnyObject {
 /// its thread, so they need no locks: a message goes from the socket to the application without a
 /// lock or a thread hop. Only the task queue is shared, behind a mutex, with an eventfd to wake the
 /// loop.
+///
+/// `@unchecked Sendable`: the task queue is shared under its mutex and the thread id and stop flag are atomics;
+/// everything else is touched by the loop's own thread.
 public final class EventLoop: @unchecked Sendable {
     // Shared with other threads: the task queue (under its mutex; nil once the loop has ended)
     // and the wake-up descriptor.

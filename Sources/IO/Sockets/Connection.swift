@@ -21,6 +21,9 @@ public protocol ConnectionDelegate: AnyObject {
 /// ``close()`` only there (from other threads, go through ``EventLoop/execute(_:)``). Writes are
 /// buffered and sent together: after the delegate has handled a batch of reads, and when the owner
 /// calls ``flush()``, so many small packets (acknowledgements) leave in one system call.
+///
+/// `@unchecked Sendable`: its state is touched on its loop only (checked by `preconditionInEventLoop` on every
+/// public entry).
 public final class Connection: Selectable, @unchecked Sendable {
     /// The loop the connection lives on.
     public let eventLoop: EventLoop

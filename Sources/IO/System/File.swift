@@ -9,6 +9,9 @@
 /// Writes go to the kernel straight away (no user-space buffering), so what a write returned for
 /// survives the process being killed; ``synchronize()`` also makes it survive a power loss.
 /// A file is used from one thread at a time.
+///
+/// `@unchecked Sendable`: one owner at a time uses it (a queue or store on one loop); the descriptor itself is
+/// thread-safe for the calls made.
 public final class File: @unchecked Sendable {
     /// The path it was opened at.
     public let path: String

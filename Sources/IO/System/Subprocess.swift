@@ -9,6 +9,8 @@ import CShims
 /// A shell command run as a child process on an event loop: started in a process group of its
 /// own, watched until it exits, and stopped politely (SIGTERM to the group, SIGKILL after a grace
 /// period). Lives on its loop.
+///
+/// `@unchecked Sendable`: created, polled and stopped on its loop only.
 public final class Subprocess: @unchecked Sendable {
     /// The child's process id (also its process group id).
     public let pid: Int32

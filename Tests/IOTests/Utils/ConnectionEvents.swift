@@ -2,6 +2,9 @@ import IO
 import Synchronization
 
 /// Turns a connection's delegate callbacks into an async stream a test can read.
+///
+/// `@unchecked Sendable`: a delegate called on one loop; it only yields to an AsyncStream (thread-safe) and a
+/// mutex.
 final class ConnectionEvents: ConnectionDelegate, @unchecked Sendable {
     enum Event: Equatable {
         case data([UInt8])
@@ -65,6 +68,8 @@ struct ClosedEarly: Error {
 }
 
 /// Echoes every byte back, for a server side.
+///
+/// `@unchecked Sendable`: stateless.
 final class EchoDelegate: ConnectionDelegate, @unchecked Sendable {
     func connection(_ connection: Connection, didReceive bytes: [UInt8]) {
         connection.write(bytes)
@@ -75,6 +80,8 @@ final class EchoDelegate: ConnectionDelegate, @unchecked Sendable {
 }
 
 /// Keeps loop-side objects alive for a test (delegates are held weakly by connections).
+///
+/// `@unchecked Sendable`: its one field is a mutex.
 final class Keeper: @unchecked Sendable {
     private let objects = Mutex<[any AnyObject & Sendable]>([])
 

@@ -5,8 +5,12 @@ import Synchronization
 /// An in-process broker that does exactly what a test scripts: for the misbehaviour a real
 /// broker never shows (malformed packets, silence, odd limits). It speaks through our own codec
 /// over a real loopback socket.
+///
+/// `@unchecked Sendable`: its listener and peers live on its loop; what tests read is behind mutexes.
 final class FakeBroker: @unchecked Sendable {
     /// One client connection, on the broker's loop.
+    ///
+    /// `@unchecked Sendable`: a connection's delegate, on the broker's loop only.
     final class Peer: ConnectionDelegate, @unchecked Sendable {
         let connection: Connection
         var decoder = PacketDecoder(version: .v5)
