@@ -27,6 +27,9 @@ let package = Package(
         ),
         // A CPU cache hint for the discovery engine's hot path; no I/O, no state.
         .target(name: "CPrefetch"),
+        // OpenSSL (Debian's libssl3, the headers of COpenSSL's libssl-dev), loaded with dlopen by
+        // the first TLS connection: a process that never speaks TLS never maps it.
+        .target(name: "COpenSSLLoader"),
 
         // MARK: - Pure wire codecs (no I/O, no Foundation)
         .target(name: "MQTTCodec"),
@@ -40,7 +43,7 @@ let package = Package(
         .target(name: "AgentProtocol", dependencies: ["Protobuf"]),
 
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
-        .target(name: "IO", dependencies: ["CShims", "COpenSSL"]),
+        .target(name: "IO", dependencies: ["CShims", "COpenSSLLoader"]),
 
         // MARK: - The MQTT client
         // Pure: the client's half of a session as a state machine, and the values it deals in
@@ -158,7 +161,7 @@ let package = Package(
         ),
         // Helpers shared by the test suites: temporary directories, external processes, certificates.
         .target(name: "TestSupport", dependencies: ["CShims"], path: "Tests/TestSupport"),
-        .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "CYAML", "CShims"]),
+        .testTarget(name: "SystemLibrariesTests", dependencies: ["COpenSSL", "COpenSSLLoader", "CYAML", "CShims"]),
         .testTarget(
             name: "CommandLineTests",
             dependencies: [
@@ -179,6 +182,7 @@ let swiftSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
-for target in package.targets where target.type != .system && !["CShims", "CPrefetch"].contains(target.name) {
+for target in package.targets
+where target.type != .system && !["CShims", "CPrefetch", "COpenSSLLoader"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
 }

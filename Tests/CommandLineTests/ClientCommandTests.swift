@@ -1,3 +1,4 @@
+import Foundation
 import IO
 import MQTTClient
 import MQTTCodec
@@ -50,6 +51,17 @@ struct ClientCommandTests {
                 #"{"topic":"cli/lines","payload":"ignored-after-count","qos":1,"retain":false}"#,
             ]
         )
+    }
+
+    @Test("a client of a tcp:// broker never maps OpenSSL (it is loaded by the first TLS connection)")
+    func openSSLOnlyForTLS() async throws {
+        let broker = try await Mosquitto()
+        let sub = try Binary.start(["sub", "--url", broker.url, "-t", "idle/#", "--log-level", "info"])
+        try await sub.waitForLog(containing: "subscribed")
+        let maps = try String(contentsOfFile: "/proc/\(sub.pid)/maps", encoding: .utf8)
+        #expect(!maps.contains("libssl"), "libssl is mapped")
+        #expect(!maps.contains("libcrypto"), "libcrypto is mapped")
+        #expect(await sub.stop() == 0)
     }
 
     @Test("a payload that is not UTF-8 is printed in base64, in text and JSON")

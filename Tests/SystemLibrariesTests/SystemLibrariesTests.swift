@@ -1,4 +1,5 @@
 import COpenSSL
+import COpenSSLLoader
 import CShims
 import CYAML
 import Glibc
@@ -7,21 +8,24 @@ import Testing
 /// The C layer links and its shims do what they say.
 @Suite("C system libraries and shims")
 struct SystemLibrariesTests {
-    @Test("OpenSSL 3 is linked")
+    @Test("OpenSSL 3 is installed and links")
     func openSSL() throws {
         let version = String(validatingCString: OpenSSL_version(Int32(OPENSSL_VERSION)))
         #expect(version?.hasPrefix("OpenSSL 3") == true)
     }
 
-    @Test("the SNI macro wrapper sets the server name")
+    @Test("the loader finds OpenSSL on first use; the SNI macro wrapper sets the server name")
     func serverNameIndication() throws {
-        let context = try #require(SSL_CTX_new(TLS_client_method()))
-        defer { SSL_CTX_free(context) }
+        #expect(copenssl_load() == nil)
+        let context = try #require(copenssl_SSL_CTX_new(copenssl_TLS_client_method()))
+        defer { copenssl_SSL_CTX_free(context) }
         #expect(copenssl_ctx_set_min_proto_version(context, TLS1_2_VERSION) == 1)
-        let ssl = try #require(SSL_new(context))
-        defer { SSL_free(ssl) }
+        let ssl = try #require(copenssl_SSL_new(context))
+        defer { copenssl_SSL_free(ssl) }
         #expect(copenssl_set_server_name(ssl, "broker.example") == 1)
-        #expect(String(validatingCString: SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) == "broker.example")
+        #expect(
+            String(validatingCString: copenssl_SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) == "broker.example"
+        )
     }
 
     @Test("libyaml is linked and parses a document")

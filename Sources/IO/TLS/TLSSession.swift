@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import COpenSSLLoader
 
 /// One TLS client session over memory BIOs: the connection feeds it the ciphertext it reads and
 /// sends the ciphertext it produces. OpenSSL never sees the socket, so TLS is a byte transform the
@@ -28,43 +28,44 @@ final class TLSSession {
 
     /// A session for connecting to `host` (the name or address the connection goes to).
     init(context: TLSContext, host: String) throws(TLSError) {
-        guard let ssl = SSL_new(context.pointer) else {
+        guard let ssl = copenssl_SSL_new(context.pointer) else {
             throw TLSError(.configuration, OpenSSLErrors.drain() ?? "SSL_new failed")
         }
-        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl)
+        guard let input = copenssl_BIO_new(copenssl_BIO_s_mem()), let output = copenssl_BIO_new(copenssl_BIO_s_mem())
+        else {
+            copenssl_SSL_free(ssl)
             throw TLSError(.configuration, "BIO_new failed")
         }
         self.ssl = ssl
         self.networkIn = input
         self.networkOut = output
         self.verifyPeer = context.configuration.verifyPeer
-        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here on
-        SSL_set_connect_state(ssl)
+        copenssl_SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs from here on
+        copenssl_SSL_set_connect_state(ssl)
 
         let name = context.configuration.serverName ?? host
         if SocketAddress.isIPLiteral(name) {
             // RFC 6066 §3: no SNI for addresses; check the certificate's IP address entries.
-            if verifyPeer && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) != 1 {
+            if verifyPeer && copenssl_X509_VERIFY_PARAM_set1_ip_asc(copenssl_SSL_get0_param(ssl), name) != 1 {
                 throw TLSError(.configuration, "cannot check the certificate against address \(name)")
             }
         } else {
             _ = copenssl_set_server_name(ssl, name)
-            if verifyPeer && SSL_set1_host(ssl, name) != 1 {
+            if verifyPeer && copenssl_SSL_set1_host(ssl, name) != 1 {
                 throw TLSError(.configuration, "cannot check the certificate against host \(name)")
             }
         }
     }
 
     deinit {
-        SSL_free(ssl)
+        copenssl_SSL_free(ssl)
     }
 
     /// Advances the handshake.
     func handshake() -> Handshake {
-        let result = SSL_do_handshake(ssl)
+        let result = copenssl_SSL_do_handshake(ssl)
         if result == 1 { return .done }
-        switch SSL_get_error(ssl, result) {
+        switch copenssl_SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
             return .needsMoreData
         default:
@@ -76,17 +77,17 @@ final class TLSSession {
     func feed(_ ciphertext: UnsafeRawBufferPointer) {
         guard let base = ciphertext.baseAddress, !ciphertext.isEmpty else { return }
         // A memory BIO grows as needed, so the write takes everything.
-        _ = BIO_write(networkIn, base, Int32(ciphertext.count))
+        _ = copenssl_BIO_write(networkIn, base, Int32(ciphertext.count))
     }
 
     /// Appends the ciphertext OpenSSL has produced to `output`.
     func drainCiphertext(into output: inout [UInt8]) {
-        let pending = Int(BIO_ctrl_pending(networkOut))
+        let pending = Int(copenssl_BIO_ctrl_pending(networkOut))
         guard pending > 0 else { return }
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: pending))
         output.withUnsafeMutableBufferPointer { buffer in
-            _ = BIO_read(networkOut, buffer.baseAddress! + start, Int32(pending))
+            _ = copenssl_BIO_read(networkOut, buffer.baseAddress! + start, Int32(pending))
         }
     }
 
@@ -94,11 +95,11 @@ final class TLSSession {
     func readPlaintext(capacity: Int = 65_536) -> Read {
         var status: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            status = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
+            status = copenssl_SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
             count = status > 0 ? Int(status) : 0
         }
         if status > 0 { return .data(bytes) }
-        switch SSL_get_error(ssl, status) {
+        switch copenssl_SSL_get_error(ssl, status) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .needsMoreData
         case SSL_ERROR_ZERO_RETURN: return .closed
         default: return .failed(failure(stage: .handshake))
@@ -108,23 +109,23 @@ final class TLSSession {
     /// Encrypts `plaintext`; the ciphertext is then drained with ``drainCiphertext(into:)``.
     func write(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) {
         guard let base = plaintext.baseAddress, !plaintext.isEmpty else { return }
-        let written = SSL_write(ssl, base, Int32(plaintext.count))
+        let written = copenssl_SSL_write(ssl, base, Int32(plaintext.count))
         // With memory BIOs and no renegotiation a write completes whole or fails.
         guard written == Int32(plaintext.count) else { throw failure(stage: .handshake) }
     }
 
     /// Sends a close_notify alert (its ciphertext is then drained).
     func shutdown() {
-        _ = SSL_shutdown(ssl)
+        _ = copenssl_SSL_shutdown(ssl)
     }
 
     /// The error of the last call: a certificate problem if verification failed, else OpenSSL's
     /// queued reasons.
     private func failure(stage: TLSError.Stage) -> TLSError {
-        let verification = SSL_get_verify_result(ssl)
+        let verification = copenssl_SSL_get_verify_result(ssl)
         let queued = OpenSSLErrors.drain()
         if verifyPeer && verification != X509_V_OK {
-            let reason = X509_verify_cert_error_string(verification).flatMap { String(validatingCString: $0) }
+            let reason = copenssl_X509_verify_cert_error_string(verification).flatMap { String(validatingCString: $0) }
             return TLSError(.verification, reason ?? "certificate verify failed (\(verification))")
         }
         return TLSError(stage, queued ?? "the TLS stream failed")
