@@ -119,9 +119,13 @@ enum DrainBenchmark {
                     ["sub", "--url", broker.url, "-t", "idle/#", "--log-level", "info"],
                     ready: "subscribed"
                 )
+                // Line-buffered (stdbuf execs it, same process), so its "received SUBACK" shows.
                 idle["mosquitto_sub"] = try await idleRSS(
-                    mosquittoSub,
-                    ["-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-t", "idle/#", "-d"],
+                    try Machine.require("stdbuf", package: "coreutils"),
+                    [
+                        "-oL", mosquittoSub, "-h", "127.0.0.1", "-p", "\(broker.port)", "-V", "mqttv5", "-t", "idle/#",
+                        "-d",
+                    ],
                     ready: "SUBACK"
                 )
             }
