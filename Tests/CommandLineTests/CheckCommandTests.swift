@@ -62,6 +62,37 @@ struct CheckCommandTests {
         )
     }
 
+    @Test(
+        "deeply nested YAML (60,000 levels) is refused with its position, at once, in bare details and inside a Configuration"
+    )
+    func deepNesting() async throws {
+        let directory = try TemporaryDirectory()
+        let bare = try directory.write("deep.yaml", "topics:\n  " + String(repeating: "- ", count: 60_000) + "x\n")
+        let nested = try directory.write(
+            "deep-configuration.yaml",
+            """
+            kind: Configuration
+            metadata:
+              name: deep
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+                  topics: \(String(repeating: "[", count: 60_000))
+
+            """
+        )
+        let result = try await Binary.run(["check", bare, nested])
+        #expect(result.status == 65)
+        #expect(
+            result.standardOutput == """
+                \(bare):2:129: invalid YAML: collections nested deeper than 64 levels
+                \(nested):8:78: invalid YAML: collections nested deeper than 64 levels
+
+                """
+        )
+    }
+
     @Test("details given as a quoted string are mapped too")
     func quotedDetails() async throws {
         let directory = try TemporaryDirectory()

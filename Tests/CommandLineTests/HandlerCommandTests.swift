@@ -88,6 +88,19 @@ struct HandlerCommandTests {
         #expect(status.message.hasPrefix("2:12: topic filter 'a/#/b'"), "\(status.message)")
         #expect(try await details.next() == nil, "closed after the error")
 
+        // Issue 20: 60,000 nested sequences in one 120 KB frame crashed the handler (stack overflow).
+        let deep = try await FramePeer.connect(socket, loop: loop)
+        deep.send(.discover(DiscoverRequest(discoveryDetails: "topics:\n  " + String(repeating: "- ", count: 60_000))))
+        guard case .error(let tooDeep)? = try await deep.next() else {
+            Issue.record("expected an error frame")
+            return
+        }
+        #expect(tooDeep.code == .invalidArgument)
+        #expect(
+            tooDeep.message == "2:129: invalid YAML: collections nested deeper than 64 levels",
+            "\(tooDeep.message)"
+        )
+
         let huge = try await FramePeer.connect(socket, loop: loop)
         huge.sendRaw([0xFF, 0xFF, 0xFF, 0xFF])
         guard case .error(let tooLarge)? = try await huge.next() else {

@@ -66,4 +66,51 @@ struct YAMLTests {
         #expect(second[0].value.mark == Mark(line: 3, column: 4))
         #expect(try YAML.parse("# only a comment\n") == nil)
     }
+
+    // MARK: - Limits: hostile text is refused before anything walks it
+
+    @Test(
+        "nesting past 64 levels is refused where it happens, however deep the text goes",
+        arguments: [
+            ("topics:\n  " + String(repeating: "- ", count: 60_000), 2),
+            (String(repeating: "[", count: 200_000), 1),
+            (String(repeating: "{a: ", count: 60_000), 1),
+            ("a:\n" + (1...70).map { String(repeating: " ", count: $0) + "b:\n" }.joined(), 65),
+        ]
+    )
+    func deepNesting(_ text: String, _ line: Int) {
+        #expect {
+            try YAML.parse(text)
+        } throws: { error in
+            guard let error = error as? YAMLError else { return false }
+            return error.message == "collections nested deeper than 64 levels" && error.mark.line == line
+        }
+    }
+
+    @Test("64 levels are fine, 65 are not")
+    func depthBoundary() throws {
+        #expect(try YAML.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)) != nil)
+        #expect(throws: YAMLError("collections nested deeper than 64 levels", at: Mark(line: 1, column: 65))) {
+            try YAML.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65))
+        }
+    }
+
+    @Test("aliases cannot nest a tree past the limit in a few bytes")
+    func aliasDepth() {
+        let deep = String(repeating: "[", count: 40) + "x" + String(repeating: "]", count: 40)
+        let text = "a: &a \(deep)\nb: &b \(String(repeating: "[", count: 30))*a\(String(repeating: "]", count: 30))\n"
+        #expect {
+            try YAML.parse(text)
+        } throws: { error in
+            (error as? YAMLError)?.message == "collections nested deeper than 64 levels (through '*a')"
+        }
+    }
+
+    @Test("a text over the byte budget is refused before libyaml reads it")
+    func tooLarge() {
+        let limits = YAML.Limits(maximumBytes: 1_000, maximumDepth: 64, maximumNodes: 100)
+        #expect(throws: YAMLError("the text is 1001 bytes; at most 1000 are read", at: Mark(line: 1, column: 1))) {
+            try YAML.parse("a: " + String(repeating: "x", count: 998), limits: limits)
+        }
+    }
 }
