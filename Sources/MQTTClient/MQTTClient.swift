@@ -30,6 +30,11 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     private var deadlineTimer: (id: TimerID, at: Instant)?
     private var reconnectTimer: TimerID?
     private var attempt = 0
+    /// When the current connection's CONNACK came; a connection that stays up this long resets the
+    /// backoff (one dropped sooner, say by a broker that sends a bad packet after every CONNACK,
+    /// keeps backing off instead of reconnecting in a tight loop).
+    private var connectedAt: ContinuousClock.Instant?
+    private static let stableConnection: Duration = .seconds(10)
     private var running = false
     private var stopping = false
     private var reportedStopped = false
@@ -369,7 +374,7 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             case .complete(let token, let result):
                 completions.removeValue(forKey: token)?(result)
             case .connected(let sessionPresent):
-                attempt = 0
+                connectedAt = .now
                 everConnected = true
                 report(.connected(sessionPresent: sessionPresent))
                 if let waiter = connectWaiter {
@@ -485,6 +490,8 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             return
         }
         perform()
+        if let connectedAt, ContinuousClock.now - connectedAt >= Self.stableConnection { attempt = 1 }
+        connectedAt = nil
         let delay = backoff.delay(attempt: max(0, attempt - 1), randomUnit: Double.random(in: 0...1))
         report(.disconnected(error, retryIn: delay))
         reconnectTimer = eventLoop.scheduleTimer(after: delay) { [self] in
@@ -500,6 +507,11 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
             reportedStopped = true
             report(.stopped)
             stateContinuation.finish()
+        }
+        // A connect() still waiting (for the TCP connection, or for CONNACK) ends here too.
+        if let waiter = connectWaiter {
+            connectWaiter = nil
+            waiter(.failure(.stopped))
         }
         let waiters = stopWaiters
         stopWaiters = []

@@ -122,8 +122,19 @@ extension SessionState {
     }
 
     mutating func receivedPubAck(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
-        guard let entry = inFlight[ack.packetIdentifier], entry.packet.qos == .atLeastOnce else {
+        guard let entry = inFlight[ack.packetIdentifier] else {
             // An acknowledgement for nothing we sent: a late duplicate after a reconnect. Harmless.
+            return
+        }
+        guard entry.packet.qos == .atLeastOnce else {
+            // §4.3.3: a QoS 2 message is answered with PUBREC. A broker answering PUBACK (RabbitMQ
+            // 3.10 does) would otherwise leave the message in flight, and its sender waiting, forever.
+            violation(
+                "PUBACK for QoS 2 message \(ack.packetIdentifier), which must be answered with PUBREC (§4.3.3)",
+                code: .protocolError,
+                now: now,
+                into: &actions
+            )
             return
         }
         finish(ack.packetIdentifier, result: result(ack.reasonCode, ack.properties), now: now, into: &actions)
@@ -131,6 +142,16 @@ extension SessionState {
 
     mutating func receivedPubRec(_ ack: PubAckPacket, now: Instant, into actions: inout [SessionAction]) {
         let identifier = ack.packetIdentifier
+        if let entry = inFlight[identifier], entry.packet.qos == .atLeastOnce {
+            // §4.3.2: a QoS 1 message is answered with PUBACK; a PUBREC for it is a protocol error.
+            violation(
+                "PUBREC for QoS 1 message \(identifier), which must be answered with PUBACK (§4.3.2)",
+                code: .protocolError,
+                now: now,
+                into: &actions
+            )
+            return
+        }
         guard var entry = inFlight[identifier], entry.packet.qos == .exactlyOnce else {
             // MQTT 5.0 §4.3.3: answer an unknown identifier with PUBREL "Packet Identifier not found".
             let code: ReasonCode = version == .v5 ? .packetIdentifierNotFound : .success

@@ -64,6 +64,43 @@ struct ClientCommandTests {
         #expect(await sub.stop() == 0)
     }
 
+    @Test("SIGTERM while the broker has not answered CONNECT: a clean exit at once, not the connect timeout's 69")
+    func signalBeforeConnAck() async throws {
+        let broker = try await ScriptedBroker { _, _ in [] }
+        let sub = try Binary.start(["sub", "--url", broker.url, "-t", "x", "--connect-timeout", "600"])
+        try await broker.waitFor("CONNECT") { if case .connect = $0 { true } else { false } }
+        #expect(await sub.stop(grace: .seconds(20)) == 0, "\(sub.errorLog)")
+    }
+
+    @Test("SIGINT while the broker has not answered SUBSCRIBE: DISCONNECT and a clean exit")
+    func signalBeforeSubAck() async throws {
+        let broker = try await ScriptedBroker { packet, _ in
+            if case .connect = packet { [.packet(.connack(ConnAckPacket()))] } else { [] }
+        }
+        let sub = try Binary.start(["sub", "--url", broker.url, "-t", "x"])
+        try await broker.waitFor("SUBSCRIBE") { if case .subscribe = $0 { true } else { false } }
+        #expect(await sub.stop(signal: SIGINT, grace: .seconds(20)) == 0, "\(sub.errorLog)")
+        #expect(broker.received.contains { if case .disconnect = $0 { true } else { false } })
+    }
+
+    @Test("a broker that acknowledges QoS 2 with PUBACK (RabbitMQ 3.10): pub says so and exits 76, no hang")
+    func pubAckForQoS2() async throws {
+        let broker = try await ScriptedBroker { packet, _ in
+            switch packet {
+            case .connect: [.packet(.connack(ConnAckPacket()))]
+            case .publish(let publish):
+                [.packet(.puback(PubAckPacket(packetIdentifier: publish.packetIdentifier ?? 0)))]
+            default: []
+            }
+        }
+        let result = try await Binary.run(
+            ["pub", "--url", broker.url, "-t", "t", "-m", "x", "-q", "2"],
+            timeout: .seconds(30)
+        )
+        #expect(result.status == 76)
+        #expect(result.standardError.contains("PUBACK for QoS 2 message"), "\(result.standardError)")
+    }
+
     @Test("a payload that is not UTF-8 is printed in base64, in text and JSON")
     func binaryPayload() async throws {
         let broker = try await Mosquitto()

@@ -291,4 +291,36 @@ struct FakeBrokerTests {
             #expect(accepted[index + 1] - accepted[index] >= retries[index], "\(accepted) \(retries)")
         }
     }
+
+    @Test("a broker that breaks the protocol after every CONNACK is retried with growing backoff, not every 0.2 s")
+    func backoffAfterConnAck() async throws {
+        let broker = try await FakeBroker { peer, packet in
+            if case .connect = packet {
+                peer.send(.connack(ConnAckPacket()))
+                peer.sendRaw([0x30, 0x05, 0x00, 0x02, 0xC3, 0x28, 0x00])  // a topic that is not UTF-8
+            }
+        }
+        defer { broker.shutdown() }
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let client = try client(broker, loop: loop) {
+            $0.reconnect = Backoff(initial: .milliseconds(100), maximum: .milliseconds(400))
+        }
+        let delays = Task {
+            var delays: [Duration] = []
+            for await state in client.states {
+                if case .disconnected(.protocolViolation, let retry?) = state { delays.append(retry) }
+                if delays.count == 4 { break }
+            }
+            return delays
+        }
+        client.start()
+        let retries = await delays.value
+        try #require(retries.count == 4)
+        await client.disconnect()
+        // Each connection lasted a moment only: the backoff keeps growing as if it had failed.
+        for (delay, full) in zip(retries, [100, 200, 400, 400]) {
+            #expect((.milliseconds(full / 2) ... .milliseconds(full)).contains(delay), "\(retries)")
+        }
+    }
 }

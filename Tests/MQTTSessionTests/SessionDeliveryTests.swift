@@ -105,6 +105,26 @@ struct SessionDeliveryTests {
         #expect(actions == [.complete(token, .failed(.rejected(.notAuthorized, reasonString: nil)))])
     }
 
+    @Test(
+        "the wrong acknowledgement for the QoS (PUBACK for QoS 2, as RabbitMQ 3.10 sends; PUBREC for QoS 1) is a protocol error",
+        arguments: [(QoS.exactlyOnce, true), (.atLeastOnce, false)]
+    )
+    func wrongAcknowledgement(_ qos: QoS, _ sendPubAck: Bool) throws {
+        var harness = SessionHarness()
+        _ = harness.connect()
+        let (_, published) = harness.publish("t", qos: qos)
+        let id = try #require(published.sent.first?.publish?.packetIdentifier)
+        let ack = PubAckPacket(packetIdentifier: id)
+        let actions = harness.receive(sendPubAck ? .puback(ack) : .pubrec(ack))
+        #expect(actions.sent == [.disconnect(DisconnectPacket(reasonCode: .protocolError))])
+        let reason = try #require(actions.closeReason)
+        #expect(
+            reason.description.hasPrefix(
+                sendPubAck ? "protocol error: PUBACK for QoS 2" : "protocol error: PUBREC for QoS 1"
+            )
+        )
+    }
+
     @Test("a message over the broker's maximum packet size fails before it is sent")
     func maximumPacketSize() {
         var harness = SessionHarness()

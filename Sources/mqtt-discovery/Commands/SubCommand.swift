@@ -87,7 +87,12 @@ enum SubCommand: Command {
         )
         let signals = Signals.onTermination { finish.yield() }
         defer { _ = signals }
-
+        // SIGINT, SIGTERM or the count reached: stop, whatever the client is doing then (a broker
+        // that never answers CONNECT or SUBSCRIBE must not keep us waiting).
+        let stopped = Task {
+            for await _ in finished { break }
+            await client.disconnect()
+        }
         do {
             try await client.connect()
             let codes = try await client.subscribe(filters.map { Subscription(topicFilter: $0, qos: qos) })
@@ -99,14 +104,18 @@ enum SubCommand: Command {
             // Said once the broker has acknowledged: from here on, nothing published is missed.
             logger.info(
                 "subscribed",
-                ["filters": filters.joined(separator: " "), "granted": codes.map(\.description).joined(separator: " ")]
+                [
+                    "filters": filters.joined(separator: " "),
+                    "granted": codes.map(\.description).joined(separator: " "),
+                ]
             )
+        } catch .stopped {
+            // Stopped before the subscription was in place: a clean exit all the same.
         } catch {
             Console.error("error: \(error)")
             return ExitStatus(error)
         }
-        for await _ in finished { break }
-        await client.disconnect()
+        await stopped.value
         await withCheckedContinuation { continuation in
             loop.execute {
                 printer.flush()
