@@ -30,6 +30,10 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     private var deadlineTimer: (id: TimerID, at: Instant)?
     private var reconnectTimer: TimerID?
     private var attempt = 0
+    /// Topics on which a message over the maximum packet size was skipped (each is logged once).
+    private var skippedTopics: Set<String> = []
+    /// How many messages over the maximum packet size were skipped.
+    public private(set) var skippedMessages = 0
     /// When the current connection's CONNACK came; a connection that stays up this long resets the
     /// backoff (one dropped sooner, say by a broker that sends a bad packet after every CONNACK,
     /// keeps backing off instead of reconnecting in a tight loop).
@@ -329,7 +333,10 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
                 if logger.isEnabled(.trace) { logger.trace("received \(packet)") }
                 session.received(packet, now: now, into: &actions)
             } catch {
-                logger.error("the broker sent a malformed packet: \(error)")
+                // An oversized 3.1.1 message is not the broker's fault; the session reports it.
+                if error.skippedPublish == nil || session.version != .v311 {
+                    logger.error("the broker sent a malformed packet: \(error)")
+                }
                 session.decodingFailed(error, now: now, into: &actions)
             }
             perform()
@@ -373,6 +380,16 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
                 sessionStore?.record(change)
             case .complete(let token, let result):
                 completions.removeValue(forKey: token)?(result)
+            case .skipped(let skipped):
+                skippedMessages += 1
+                let topic = String(decoding: skipped.topic, as: UTF8.self)
+                // Once per topic (a device sending oversized messages would flood the log), and
+                // a bounded set of topics remembered.
+                if skippedTopics.count < 1_024, skippedTopics.insert(topic).inserted {
+                    logger.warning(
+                        "skipped a message of \(skipped.size) bytes on \(topic): over the maximum packet size of \(configuration.maximumPacketSize) (acknowledged, not delivered; said once per topic)"
+                    )
+                }
             case .connected(let sessionPresent):
                 connectedAt = .now
                 everConnected = true

@@ -83,6 +83,10 @@ public struct MQTTCodecError: Error, Hashable, Sendable, CustomStringConvertible
     public let field: Field
     /// The rule it breaks.
     public let reference: SpecReference
+    /// For a PUBLISH over the maximum packet size: what it was (its topic, QoS and identifier,
+    /// read from its first bytes while the rest was skipped), so a receiver can still acknowledge
+    /// it. Nil for every other error.
+    public internal(set) var skippedPublish: SkippedPublish?
 
     /// Describes a violation; `rule` overrides the field's own section when a specific normative
     /// statement applies.
@@ -92,6 +96,26 @@ public struct MQTTCodecError: Error, Hashable, Sendable, CustomStringConvertible
         self.field = field
         self.reference =
             rule?.reference(version) ?? SpecReference(version: version, section: field.section(in: version))
+    }
+
+    /// A PUBLISH that was skipped because it is larger than the maximum packet size.
+    public struct SkippedPublish: Hashable, Sendable {
+        /// The topic name's bytes, as sent (an alias-only MQTT 5.0 topic is empty).
+        public let topic: [UInt8]
+        /// The QoS it was sent at.
+        public let qos: QoS
+        /// Its packet identifier (QoS 1 and 2).
+        public let packetIdentifier: UInt16?
+        /// The size of the whole packet.
+        public let size: Int
+
+        /// What a skipped PUBLISH was.
+        public init(topic: [UInt8], qos: QoS, packetIdentifier: UInt16?, size: Int) {
+            self.topic = topic
+            self.qos = qos
+            self.packetIdentifier = packetIdentifier
+            self.size = size
+        }
     }
 
     /// The MQTT 5.0 reason code a receiver reports for this error in DISCONNECT or CONNACK.

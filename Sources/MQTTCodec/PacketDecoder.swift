@@ -8,7 +8,11 @@
 ///
 /// Memory stays bounded: the size in a packet's fixed header is checked against
 /// ``maximumPacketSize`` before any of its body is buffered, and an oversized packet is skipped
-/// as it arrives, never stored.
+/// as it arrives, never stored. Under MQTT 3.1.1, of an oversized PUBLISH the decoder keeps just its
+/// first bytes (topic and packet identifier, at most 65,539) and reports them with the error
+/// (``MQTTCodecError/skippedPublish``): a 3.1.1 broker may send up to 256 MB and the client cannot
+/// say it takes less (MQTT 3.1.1 §2.2.3), so the receiver acknowledges such a message and carries
+/// on. Under 5.0 the receiver announced its maximum, and a larger packet is a protocol error.
 ///
 /// After an error in a packet's body, or an oversized packet, the decoder resumes at the next
 /// packet. After an error in a fixed header (a reserved type, wrong flags, a remaining length
@@ -33,6 +37,9 @@ public struct PacketDecoder: Sendable {
     private var pending: [UInt8] = []
     /// Bytes of an oversized packet still to be skipped.
     private var discarding = 0
+    /// An oversized PUBLISH whose first bytes (topic, packet identifier) are being read before the
+    /// rest is skipped.
+    private var skipping: (header: FixedHeader, error: MQTTCodecError, collected: [UInt8])?
     /// Set once the stream cannot be resynchronised.
     private var failure: MQTTCodecError?
 
@@ -80,6 +87,7 @@ public struct PacketDecoder: Sendable {
                 readIndex = 0
             }
         }
+        if skipping != nil { return try continueSkipping() }
         if discarding > 0 && !skipDiscarded() { return nil }
         if !pending.isEmpty {
             return try completePending()
@@ -94,6 +102,11 @@ public struct PacketDecoder: Sendable {
         do {
             try header.check(maximumPacketSize: maximumPacketSize, version: version)
         } catch {
+            if case .packetTooLarge = error.problem, header.type == .publish, version == .v311 {
+                readIndex += header.length
+                skipping = (header, error, [])
+                return try continueSkipping()
+            }
             discarding = header.totalLength
             _ = skipDiscarded()
             throw error
@@ -122,6 +135,11 @@ public struct PacketDecoder: Sendable {
         do {
             try header.check(maximumPacketSize: maximumPacketSize, version: version)
         } catch {
+            if case .packetTooLarge = error.problem, header.type == .publish, version == .v311 {
+                skipping = (header, error, Array(pending[header.length...]))
+                pending = []
+                return try continueSkipping()
+            }
             discarding = header.totalLength - pending.count
             pending = []
             throw error
@@ -137,6 +155,44 @@ public struct PacketDecoder: Sendable {
         let bytes = pending
         pending = []
         return try decode(header, from: bytes, at: 0)
+    }
+
+    /// Reads an oversized PUBLISH's topic and packet identifier as they arrive, then throws its
+    /// error with them and skips the rest of the packet.
+    private mutating func continueSkipping() throws(MQTTCodecError) -> Packet? {
+        guard let (header, skippedError, alreadyCollected) = skipping else { return nil }
+        var error = skippedError
+        var collected = alreadyCollected
+        let bodyLength = header.totalLength - header.length
+        let qos = QoS(rawValue: (header.flags >> PublishPacket.Flags.qosShift) & 0x03) ?? .atMostOnce
+        // Topic length (2), topic, and the packet identifier (2) when QoS > 0.
+        func needed() -> Int {
+            guard collected.count >= 2 else { return 2 }
+            return 2 + (Int(collected[0]) << 8 | Int(collected[1])) + (qos == .atMostOnce ? 0 : 2)
+        }
+        while collected.count < min(needed(), bodyLength) {
+            guard readIndex < storage.count else {
+                skipping = (header, error, collected)
+                return nil
+            }
+            let take = min(min(needed(), bodyLength) - collected.count, storage.count - readIndex)
+            collected.append(contentsOf: storage[readIndex..<(readIndex + take)])
+            readIndex += take
+        }
+        skipping = nil
+        discarding = bodyLength - collected.count
+        _ = skipDiscarded()
+        if collected.count >= needed() {
+            let topicEnd = needed() - (qos == .atMostOnce ? 0 : 2)
+            error.skippedPublish = MQTTCodecError.SkippedPublish(
+                topic: Array(collected[2..<topicEnd]),
+                qos: qos,
+                packetIdentifier: qos == .atMostOnce
+                    ? nil : UInt16(collected[topicEnd]) << 8 | UInt16(collected[topicEnd + 1]),
+                size: header.totalLength
+            )
+        }
+        throw error
     }
 
     private mutating func moveRestToPending() {

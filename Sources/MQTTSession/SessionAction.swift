@@ -31,6 +31,9 @@ package enum SessionAction: Hashable, Sendable {
     case complete(RequestToken, RequestResult)
     /// The broker accepted the connection.
     case connected(sessionPresent: Bool)
+    /// A message larger than the maximum packet size was skipped (MQTT 3.1.1, where the broker
+    /// cannot be told the maximum), and acknowledged if its QoS asks for it: the driver says so.
+    case skipped(MQTTCodecError.SkippedPublish)
     /// Close the network connection for this reason; the driver then reports the loss back with
     /// ``SessionState/connectionClosed(_:now:into:)``.
     case close(MQTTClientError)

@@ -209,6 +209,25 @@ package struct SessionState {
 
     /// The stream from the broker could not be decoded.
     package mutating func decodingFailed(_ error: MQTTCodecError, now: Instant, into actions: inout [SessionAction]) {
+        if version == .v311, let skipped = error.skippedPublish {
+            let identifier = skipped.packetIdentifier ?? 0
+            // MQTT 3.1.1 §2.2.3 allows a broker 256 MB per packet, and a 3.1.1 client has no way
+            // to ask for less: an oversized message is legal. Closing the connection would bring it
+            // back (a persistent session redelivers it) and stop everything behind it, for good.
+            // So it is acknowledged, never delivered, and reported.
+            switch skipped.qos {
+            case .atMostOnce:
+                break
+            case .atLeastOnce:
+                send(.puback(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+            case .exactlyOnce:
+                // PUBREL will be answered like any other; a repeat before it is acknowledged again.
+                incomingQoS2.insert(identifier)
+                send(.pubrec(PubAckPacket(packetIdentifier: identifier)), now: now, into: &actions)
+            }
+            actions.append(.skipped(skipped))
+            return
+        }
         violation(error.description, code: error.reasonCode, now: now, into: &actions)
     }
 

@@ -101,6 +101,33 @@ struct ClientCommandTests {
         #expect(result.standardError.contains("PUBACK for QoS 2 message"), "\(result.standardError)")
     }
 
+    @Test("3.1.1: a retained 20 MB message (legal under 3.1.1) is skipped and acknowledged; what follows arrives")
+    func oversizedUnder311() async throws {
+        let broker = try await Mosquitto()
+        let directory = try TemporaryDirectory()
+        let big = try directory.write("big", bytes: [UInt8](repeating: 0x61, count: 20 << 20))
+        try await Devices.publish(broker, "big/retained", file: big, retain: true)
+        let session = ["--url", broker.url, "--protocol", "3.1.1", "-t", "big/#", "-t", "small/#", "-q", "1"]
+        let sub = try Binary.start(["sub"] + session + ["--no-clean", "-i", "oversized", "--log-level", "info"])
+        try await sub.waitForLog(containing: "subscribed")
+        try await sub.waitForLog(containing: "skipped a message of 20971541 bytes on big/retained")
+        try await Devices.publish(broker, "small/after", "still here")
+        try await sub.waitForLog(containing: "small/after still here")
+        #expect(await sub.stop() == 0)
+        // Acknowledged: a new connection of the same session gets nothing more of it.
+        let again = try Binary.start(["sub"] + session + ["--no-clean", "-i", "oversized", "--log-level", "info"])
+        try await again.waitForLog(containing: "subscribed")
+        try await Devices.publish(broker, "small/marker", "m")
+        try await again.waitForLog(containing: "small/marker m")
+        #expect(
+            again.errorLog.components(separatedBy: "skipped a message").count - 1 <= 1,
+            "retained again on resubscribe only"
+        )
+        #expect(sub.errorLog.components(separatedBy: "skipped a message").count - 1 == 1, "said once")
+        #expect(!sub.errorLog.contains("malformed"), "\(sub.errorLog)")
+        #expect(await again.stop() == 0)
+    }
+
     @Test("a payload that is not UTF-8 is printed in base64, in text and JSON")
     func binaryPayload() async throws {
         let broker = try await Mosquitto()

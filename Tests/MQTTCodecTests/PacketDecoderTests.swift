@@ -25,6 +25,45 @@ struct PacketDecoderTests {
         }
     }
 
+    @Test(
+        "3.1.1: an oversized PUBLISH is skipped as it arrives, its topic and identifier kept for the acknowledgement",
+        arguments: [1, 3, 4_096]
+    )
+    func oversizedPublishUnder311(_ chunk: Int) throws {
+        var decoder = PacketDecoder(version: .v311, maximumPacketSize: 100)
+        // QoS 1 PUBLISH to "big/t", identifier 7, 16,383 bytes after the fixed header; then a PINGRESP.
+        let body = hex("00 05 62 69 67 2F 74 00 07") + [UInt8](repeating: 7, count: 16_383 - 9)
+        var stream = hex("32 FF 7F") + body + hex("D0 00")
+        var errors: [MQTTCodecError] = []
+        var packets: [Packet] = []
+        while !stream.isEmpty {
+            decoder.append(Array(stream.prefix(chunk)))
+            stream.removeFirst(min(chunk, stream.count))
+            while true {
+                do {
+                    guard let packet = try decoder.next() else { break }
+                    packets.append(packet)
+                } catch {
+                    errors.append(error)
+                }
+            }
+            #expect(decoder.bufferedByteCount <= 4_096 + 2)
+        }
+        let error = try #require(errors.first)
+        #expect(errors.count == 1)
+        #expect(error.problem == .packetTooLarge(size: 16_386, maximum: 100))
+        #expect(
+            error.skippedPublish
+                == MQTTCodecError.SkippedPublish(
+                    topic: Array("big/t".utf8),
+                    qos: .atLeastOnce,
+                    packetIdentifier: 7,
+                    size: 16_386
+                )
+        )
+        #expect(packets == [.pingresp])
+    }
+
     @Test("an oversized packet is skipped as it arrives, and the next one decodes")
     func oversizedPacketSkipped() throws {
         var decoder = PacketDecoder(version: .v5, maximumPacketSize: 100)

@@ -125,6 +125,41 @@ struct SessionDeliveryTests {
         )
     }
 
+    @Test(
+        "3.1.1: a message over our maximum packet size is acknowledged, not delivered, and reported; the session goes on",
+        arguments: [QoS.atLeastOnce, .exactlyOnce]
+    )
+    func oversizedUnder311(_ qos: QoS) throws {
+        var harness = SessionHarness {
+            $0.protocolVersion = .v311
+            $0.maximumPacketSize = 100
+        }
+        _ = harness.connect()
+        var decoder = PacketDecoder(version: .v311, maximumPacketSize: 100)
+        decoder.append(
+            [0x30 | qos.rawValue << 1, 0xC8, 0x01, 0x00, 0x01, 0x74, 0x00, 0x09] + [UInt8](repeating: 1, count: 195)
+        )
+        let error = try #require(throws: MQTTCodecError.self) { try decoder.next() }
+        let actions = harness.failDecoding(error)
+        let ack = PubAckPacket(packetIdentifier: 9)
+        #expect(actions.sent == [qos == .atLeastOnce ? .puback(ack) : .pubrec(ack)])
+        #expect(actions.closeReason == nil)
+        #expect(actions.contains(.skipped(try #require(error.skippedPublish))))
+        if qos == .exactlyOnce { #expect(harness.receive(.pubrel(ack)).sent == [.pubcomp(ack)]) }
+    }
+
+    @Test("5.0: a message over the maximum we announced is a protocol error (0x95)")
+    func oversizedUnder5() throws {
+        var harness = SessionHarness { $0.maximumPacketSize = 100 }
+        _ = harness.connect()
+        var decoder = PacketDecoder(version: .v5, maximumPacketSize: 100)
+        decoder.append([0x32, 0xC8, 0x01, 0x00, 0x01, 0x74, 0x00, 0x09, 0x00] + [UInt8](repeating: 1, count: 194))
+        let error = try #require(throws: MQTTCodecError.self) { try decoder.next() }
+        let actions = harness.failDecoding(error)
+        #expect(actions.sent == [.disconnect(DisconnectPacket(reasonCode: .packetTooLarge))])
+        #expect(actions.closeReason != nil)
+    }
+
     @Test("a message over the broker's maximum packet size fails before it is sent")
     func maximumPacketSize() {
         var harness = SessionHarness()

@@ -30,6 +30,12 @@ struct SessionHarness {
         return take()
     }
 
+    /// Bytes the decoder could not turn into a packet.
+    mutating func failDecoding(_ error: MQTTCodecError) -> [SessionAction] {
+        session.decodingFailed(error, now: now, into: &buffer)
+        return take()
+    }
+
     mutating func receive(_ packet: Packet) -> [SessionAction] {
         session.received(packet, now: now, into: &buffer)
         return take()
