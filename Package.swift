@@ -166,7 +166,7 @@ let package = Package(
             name: "CommandLineTests",
             dependencies: [
                 "mqtt-discovery", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "AgentProtocol", "AgentService",
-                "TestSupport",
+                "TestSupport", "CShims",
             ]
         ),
     ]

@@ -346,6 +346,14 @@ public final class MQTTClient: ConnectionDelegate, @unchecked Sendable {
     /// Nothing to do: the session only waits for acknowledgements, never for buffer space.
     public func connectionDidDrain(_ connection: Connection) {}
 
+    /// The broker is not reading what we send (acknowledgements pile up): reading stops until it
+    /// does, so memory stays bounded however fast it sends.
+    public func connectionDidPauseReading(_ connection: Connection) {
+        logger.info(
+            "the broker is not reading what we send (\(connection.bufferedOutboundBytes) bytes wait); reading paused until it does"
+        )
+    }
+
     /// The connection ended without the session asking for it.
     public func connectionDidClose(_ connection: Connection, error: IOError?) {
         guard connection === self.connection else { return }

@@ -166,15 +166,40 @@ public final class Simulation: Sendable {
                 continuation.resume()
             }
         }
-        for (device, client) in zip(devices, clients) {
-            if let status = device.statusTopic {
-                try? await client.publish(
-                    Message(topic: status, payload: ArraySlice("offline".utf8), qos: .atLeastOnce, retain: true)
-                )
+        // Every device says "offline" at once; a broker that is gone gets `offlineWait` to take
+        // them, not forever (a stop must not hang on an unreachable broker).
+        await withTaskGroup(of: Bool.self) { group in
+            var pending = 0
+            for (device, client) in zip(devices, clients) {
+                guard let status = device.statusTopic else { continue }
+                pending += 1
+                group.addTask {
+                    try? await client.publish(
+                        Message(topic: status, payload: ArraySlice("offline".utf8), qos: .atLeastOnce, retain: true)
+                    )
+                    return true
+                }
             }
-            await client.disconnect()
+            if pending > 0 {
+                group.addTask {
+                    try? await Task.sleep(for: Self.offlineWait)
+                    return false
+                }
+                // Until every "offline" is acknowledged, or the wait is over.
+                for await acknowledged in group {
+                    guard acknowledged else { break }
+                    pending -= 1
+                    if pending == 0 { break }
+                }
+            }
+            // Disconnecting also ends any publish still waiting, so the group can finish.
+            for client in clients { await client.disconnect() }
+            group.cancelAll()
         }
     }
+
+    /// How long a stop waits for the broker to take the devices' "offline" messages.
+    public static let offlineWait: Duration = .seconds(3)
 }
 
 /// Publishes every device's telemetry on the loop: a message every interval, devices spread

@@ -128,6 +128,22 @@ struct ClientCommandTests {
         #expect(await again.stop() == 0)
     }
 
+    @Test("a broker that floods QoS 1 and never reads: sub stops reading, so its memory stays bounded")
+    func floodWithoutReading() async throws {
+        let broker = try FloodingBroker()
+        defer { broker.stop() }
+        let sub = try Binary.start(
+            ["sub", "--url", "tcp://127.0.0.1:\(broker.port)", "-t", "flood/#", "-q", "1", "--log-level", "info"],
+            discardingOutput: true
+        )
+        try await sub.waitForLog(containing: "reading paused until it does")
+        let rss = try #require(Machine.residentKiB(sub.pid))
+        // The acknowledgements waiting are capped at 1 MiB; the process is ~12 MiB idle.
+        #expect(rss < 40_000, "sub's resident set is \(rss) KiB after \(broker.bytesSent) bytes of messages")
+        broker.stop()
+        #expect(await sub.stop() == 0)
+    }
+
     @Test("a payload that is not UTF-8 is printed in base64, in text and JSON")
     func binaryPayload() async throws {
         let broker = try await Mosquitto()

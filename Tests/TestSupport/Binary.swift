@@ -45,7 +45,17 @@ public enum Binary {
     }
 
     /// Starts the binary and leaves it running.
-    public static func start(_ arguments: [String], environment: [String: String]? = nil) throws -> ExternalProcess {
-        try ExternalProcess(path, arguments, environment: environment, separateStandardError: true)
+    public static func start(
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        discardingOutput: Bool = false
+    ) throws -> ExternalProcess {
+        try ExternalProcess(
+            path,
+            arguments,
+            environment: environment,
+            separateStandardError: true,
+            discardingOutput: discardingOutput
+        )
     }
 }

@@ -20,19 +20,20 @@ public final class ExternalProcess: Sendable {
     private let exit: ExitWatch
 
     /// Starts `executable` with `arguments`; `environment` replaces the test's own if given.
-    /// Standard output goes to ``log``; standard error too, unless `separateStandardError`
-    /// sends it to ``errorLog``.
+    /// Standard output goes to ``log`` (or nowhere, with `discardingOutput`: a flood of it is of no
+    /// interest); standard error too, unless `separateStandardError` sends it to ``errorLog``.
     public init(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
         standardInput: String = "/dev/null",
-        separateStandardError: Bool = false
+        separateStandardError: Bool = false,
+        discardingOutput: Bool = false
     ) throws {
         self.executable = executable
         let base = "\(FileManager.default.temporaryDirectory.path)/process-\(UUID().uuidString.prefix(8))"
-        logPath = base + ".log"
-        errorPath = separateStandardError ? base + ".err" : nil
+        logPath = discardingOutput ? "/dev/null" : base + ".log"
+        errorPath = separateStandardError || discardingOutput ? base + ".err" : nil
         pid = try Spawner.spawn(
             executable,
             arguments,
@@ -46,7 +47,7 @@ public final class ExternalProcess: Sendable {
 
     deinit {
         exit.terminate()
-        unlink(logPath)
+        if logPath != "/dev/null" { unlink(logPath) }
         if let errorPath { unlink(errorPath) }
     }
 
@@ -135,6 +136,28 @@ public final class ExternalProcess: Sendable {
     private var name: String { (executable as NSString).lastPathComponent }
 }
 
+/// Every child still running, so none outlives the test process: when it exits (tests done, or a
+/// test failed half-way and the last SIGKILL escalation never ran), the children are killed.
+private enum LiveChildren {
+    static let pids = Mutex<Set<Int32>>([])
+    /// Registers the exit hook once, on first use.
+    static let hook: Void = {
+        atexit {
+            let remaining = LiveChildren.pids.withLock { $0 }
+            for pid in remaining { kill(pid, SIGKILL) }
+        }
+    }()
+
+    static func add(_ pid: Int32) {
+        _ = hook
+        pids.withLock { _ = $0.insert(pid) }
+    }
+
+    static func remove(_ pid: Int32) {
+        pids.withLock { _ = $0.remove(pid) }
+    }
+}
+
 /// Waits for one child's exit on a thread of its own and keeps the status.
 ///
 /// The child is reaped only after its exit has been recorded under the lock that ``signal(_:)``
@@ -145,9 +168,11 @@ private final class ExitWatch: Sendable {
 
     init(pid: Int32) {
         self.pid = pid
+        LiveChildren.add(pid)
         Thread.detachNewThread { [self] in
             let code = cshims_wait_exited_no_reap(pid)
             state.withLock { $0 = code < 0 ? -1 : code }
+            LiveChildren.remove(pid)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }

@@ -13,6 +13,14 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionDidDrain(_ connection: Connection)
     /// The connection is closed: `error` is `nil` when ``Connection/close()`` closed it.
     func connectionDidClose(_ connection: Connection, error: IOError?)
+    /// Reading stopped because more than ``Connection/outboundLimit`` bytes wait for the peer to
+    /// read them; it resumes by itself once they have gone.
+    func connectionDidPauseReading(_ connection: Connection)
+}
+
+extension ConnectionDelegate {
+    /// Nothing to do by default.
+    public func connectionDidPauseReading(_ connection: Connection) {}
 }
 
 /// A stream socket (TCP, optionally with TLS, or a Unix socket) on an event loop.
@@ -63,6 +71,12 @@ public final class Connection: Selectable, @unchecked Sendable {
     private static let readSize = 65_536
     /// Reads handled per wake-up before other connections get their turn.
     private static let readsPerWakeUp = 16
+    /// Unsent bytes past which reading stops. Every read may make replies (acknowledgements,
+    /// responses); a peer that sends and never reads would otherwise make them pile up without
+    /// bound. With reading stopped, what the peer sends waits in the kernel, and so does the peer.
+    public static let outboundLimit = 1 << 20
+    /// Set while reading is stopped for want of the peer reading.
+    private var readPaused = false
 
     init(descriptor: Int32, remoteAddress: SocketAddress, eventLoop: EventLoop) {
         self.descriptor = descriptor
@@ -162,6 +176,10 @@ public final class Connection: Selectable, @unchecked Sendable {
         }
         outbound.removeAll(keepingCapacity: outbound.capacity <= 1 << 20)
         outboundOffset = 0
+        if readPaused {
+            readPaused = false
+            updateInterest()
+        }
         if waitingForWritable {
             waitingForWritable = false
             updateInterest()
@@ -207,7 +225,12 @@ public final class Connection: Selectable, @unchecked Sendable {
                 return
             }
             received(Self.fitted(bytes))
-            if isClosed || count < Self.readSize { return }
+            if isClosed { return }
+            if bufferedOutboundBytes > Self.outboundLimit {
+                pauseReading()
+                return
+            }
+            if count < Self.readSize { return }
         }
     }
 
@@ -291,15 +314,24 @@ public final class Connection: Selectable, @unchecked Sendable {
         )
     }
 
-    /// Reads while someone listens (a delegate, or a TLS handshake in progress); writes while bytes
-    /// wait for the kernel.
+    /// Reads while someone listens (a delegate, or a TLS handshake in progress) and the peer reads
+    /// what we send; writes while bytes wait for the kernel.
     private func updateInterest() {
         guard !isClosed, descriptor >= 0 else { return }
         eventLoop.setInterest(
             descriptor,
-            readable: delegate != nil || handshakeCompletion != nil,
+            readable: (delegate != nil || handshakeCompletion != nil) && !readPaused,
             writable: waitingForWritable
         )
+    }
+
+    /// Stops reading until the bytes waiting for the peer have gone (``sendBuffered()`` resumes).
+    private func pauseReading() {
+        sendBuffered()
+        guard !isClosed, bufferedOutboundBytes > Self.outboundLimit else { return }
+        readPaused = true
+        updateInterest()
+        delegate?.connectionDidPauseReading(self)
     }
 
     private func fail(_ error: IOError) {
