@@ -18,6 +18,8 @@ public struct Status: ProtobufMessage, Error, CustomStringConvertible {
 
         /// 3: the request is wrong (bad discovery details, say).
         public static let invalidArgument = Code(rawValue: 3)
+        /// 4: a deadline passed (a frame left unfinished too long).
+        public static let deadlineExceeded = Code(rawValue: 4)
         /// 5: no such thing (no handler of that name).
         public static let notFound = Code(rawValue: 5)
         /// 8: a limit was hit (a frame too large, too many connections).
@@ -36,6 +38,7 @@ public struct Status: ProtobufMessage, Error, CustomStringConvertible {
             let name =
                 switch self {
                 case .invalidArgument: "invalid argument"
+                case .deadlineExceeded: "deadline exceeded"
                 case .notFound: "not found"
                 case .resourceExhausted: "resource exhausted"
                 case .failedPrecondition: "failed precondition"

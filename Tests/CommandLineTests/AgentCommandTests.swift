@@ -215,6 +215,43 @@ struct AgentCommandTests {
         #expect(setup.agent.isRunning)
     }
 
+    @Test("unfinished frames: what all connections hold together is bounded; the agent serves on")
+    func unfinishedFramesBudget() async throws {
+        let setup = try await Setup()
+        defer { setup.loop.shutdown() }
+        let before = try #require(Machine.residentKiB(setup.agent.pid))
+        // Six connections each send 15 MiB of a 16 MiB frame: 90 MiB, over the 64 MiB budget.
+        let chunk = [0x00, 0xFF, 0xFF, 0xF0] + [UInt8](repeating: 0x0A, count: 15 << 20)
+        var peers: [FramePeer] = []
+        for _ in 0..<6 {
+            let peer = try await FramePeer.connect(setup.socket, loop: setup.loop)
+            peer.sendRaw(chunk)
+            peers.append(peer)
+        }
+        try await setup.agent.waitForLog(
+            containing: "unfinished frames of all connections would hold more than 67108864 bytes"
+        )
+        let after = try #require(Machine.residentKiB(setup.agent.pid))
+        #expect(after - before < 110_000, "the agent grew from \(before) to \(after) KiB")
+        // Still serving.
+        let watcher = EventCollector(socket: setup.socket, loop: setup.loop)
+        defer { watcher.close() }
+        try await watcher.wait(forDevices: [])
+        #expect(setup.agent.isRunning)
+        withExtendedLifetime(peers) {}
+    }
+
+    @Test("a frame left unfinished past --frame-deadline is answered DEADLINE_EXCEEDED and closed")
+    func unfinishedFrameDeadline() async throws {
+        let setup = try await Setup(extra: ["--frame-deadline", "0.5"])
+        defer { setup.loop.shutdown() }
+        let peer = try await FramePeer.connect(setup.socket, loop: setup.loop)
+        peer.sendRaw([0x00, 0xF0, 0x00, 0x00] + [UInt8](repeating: 0x0A, count: 1 << 20))  // 1 MiB of 15
+        let status = try await Self.errorFrame(from: peer)
+        #expect(status.code == .deadlineExceeded)
+        #expect(try await peer.next() == nil)
+    }
+
     @Test("a watcher that stops reading holds up nobody and, once it reads again, catches up with coalesced changes")
     func stuckWatcher() async throws {
         let setup = try await Setup(extra: ["--watcher-backlog", "65536"])

@@ -24,6 +24,8 @@ public final class Agent: @unchecked Sendable {
     public let eventLoop: EventLoop
     /// The registration (and watch) socket.
     public let socketPath: String
+    /// What connections to the socket may hold of unfinished frames, together and each.
+    private let frameLimits: FrameConnection.Limits
     private let configurations: [AgentConfiguration]
     private let logger: Logger
     private let offlineGrace: Duration
@@ -74,8 +76,10 @@ public final class Agent: @unchecked Sendable {
         node: String = Host.name,
         offlineGrace: Duration = .seconds(300),
         watcherBacklogLimit: Int = 4 << 20,
+        frameLimits: FrameConnection.Limits = .standard(),
         onEvent: @escaping (InstanceEvent) -> Void = { _ in }
     ) {
+        self.frameLimits = frameLimits
         self.eventLoop = eventLoop
         self.socketPath = "\(directory)/agent-registration.sock"
         self.configurations = configurations
@@ -144,6 +148,7 @@ public final class Agent: @unchecked Sendable {
     private func accept(_ connection: Connection) {
         let channel = FrameConnection(
             connection,
+            limits: frameLimits,
             onFrame: { [weak self] channel, frame in self?.received(frame, on: channel) },
             onClose: { [weak self] channel, reason in self?.closed(channel, reason) }
         )

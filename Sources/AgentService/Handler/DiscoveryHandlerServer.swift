@@ -19,6 +19,8 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
     public let eventLoop: EventLoop
     /// The socket the handler serves Discover on.
     public let socketPath: String
+    /// What agent connections may hold of unfinished frames, together and each.
+    private let frameLimits: FrameConnection.Limits
     private let logger: Logger
     private let environment: [String: String]
     private let pool: BrokerPool
@@ -34,8 +36,10 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
         directory: String,
         eventLoop: EventLoop,
         environment: [String: String],
-        logger: Logger
+        logger: Logger,
+        frameLimits: FrameConnection.Limits = .standard()
     ) {
+        self.frameLimits = frameLimits
         self.eventLoop = eventLoop
         self.socketPath = "\(directory)/\(Self.handlerName).sock"
         self.registrationPath = "\(directory)/agent-registration.sock"
@@ -107,7 +111,8 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
             pool: pool,
             identity: "handler",
             environment: environment,
-            logger: logger
+            logger: logger,
+            frameLimits: frameLimits
         ) { [weak self] session in
             self?.sessions[ObjectIdentifier(session)] = nil
         }

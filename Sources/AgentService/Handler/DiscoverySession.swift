@@ -33,6 +33,7 @@ final class DiscoverySession: @unchecked Sendable {
         identity: String,
         environment: [String: String],
         logger: Logger,
+        frameLimits: FrameConnection.Limits,
         onEnd: @escaping (DiscoverySession) -> Void
     ) {
         self.pool = pool
@@ -43,6 +44,7 @@ final class DiscoverySession: @unchecked Sendable {
         weak var session: DiscoverySession?
         channel = FrameConnection(
             connection,
+            limits: frameLimits,
             onFrame: { _, frame in session?.received(frame) },
             onClose: { _, reason in session?.ended(reason) }
         )

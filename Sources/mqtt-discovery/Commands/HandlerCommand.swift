@@ -21,7 +21,7 @@ enum HandlerCommand: Command {
             SIGINT or SIGTERM closes the streams, disconnects from the brokers, removes the socket and
             exits 0. Exits 66 when DIR does not exist, 1 when the socket cannot be bound.
             """,
-        arguments: [LocalAgent.directory.spec] + logging.arguments
+        arguments: [LocalAgent.directory.spec, LocalAgent.frameDeadline.spec] + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
@@ -37,7 +37,8 @@ enum HandlerCommand: Command {
             directory: directory,
             eventLoop: loop,
             environment: environment,
-            logger: logger
+            logger: logger,
+            frameLimits: .standard(frameDeadline: try arguments(LocalAgent.frameDeadline))
         )
         let (finished, finish) = AsyncStream<Void>.makeStream()
         let signals = Signals.onTermination { finish.yield() }

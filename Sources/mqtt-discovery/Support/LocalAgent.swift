@@ -48,9 +48,17 @@ enum LocalAgent {
         default: 4 << 20
     )
 
+    /// How long a peer on a socket may leave a frame unfinished (agent, handler and run).
+    static let frameDeadline = Option<Duration>.seconds(
+        "--frame-deadline",
+        help: "How long a connection may leave a frame unfinished before it is closed.",
+        in: 0.001...3_600,
+        default: .seconds(30)
+    )
+
     /// The options both commands take.
     static let arguments = [
-        configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec,
+        configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec,
     ]
 
     /// Runs until SIGINT or SIGTERM. `withHandler` runs the mqtt handler in the process too;
@@ -104,14 +112,21 @@ enum LocalAgent {
             logger: logger,
             node: try arguments(node) ?? Host.name,
             offlineGrace: grace,
-            watcherBacklogLimit: backlog
+            watcherBacklogLimit: backlog,
+            frameLimits: .standard(frameDeadline: try arguments(frameDeadline))
         ) { event in
             printer?.print(event)
             runner?.handle(event)
         }
         let handler =
             withHandler
-            ? DiscoveryHandlerServer(directory: directory, eventLoop: loop, environment: environment, logger: logger)
+            ? DiscoveryHandlerServer(
+                directory: directory,
+                eventLoop: loop,
+                environment: environment,
+                logger: logger,
+                frameLimits: .standard(frameDeadline: try arguments(frameDeadline))
+            )
             : nil
 
         let (finished, finish) = AsyncStream<Void>.makeStream()
