@@ -48,7 +48,9 @@ public struct HTTPRequestParser: Sendable {
         guard version.major == 1, version.minor <= 1 else {
             throw HTTPError(.versionNotSupported, "HTTP/\(version.major).\(version.minor) is not supported")
         }
-        let target = parts[1]
+        // RFC 9112 §3.2.2: a server MUST accept the absolute-form (`http://host/path`), and uses
+        // the host in it; what it serves is the path and query.
+        let target = Self.originForm(parts[1])
         guard target.hasPrefix("/") || (parts[0] == "OPTIONS" && target == "*") else {
             throw HTTPError(.badRequest, "a request target that is not an absolute path")
         }
@@ -79,5 +81,17 @@ public struct HTTPRequestParser: Sendable {
             headers: head.headers,
             body: body
         )
+    }
+
+    /// The path and query of an absolute-form target (`http://host:8080/a?b` → `/a?b`, and `/` when
+    /// it has no path); any other target as it is.
+    static func originForm(_ target: Substring) -> Substring {
+        let lowered = target.prefix(8).lowercased()
+        let schemeLength = lowered.hasPrefix("http://") ? 7 : lowered.hasPrefix("https://") ? 8 : 0
+        guard schemeLength > 0 else { return target }
+        let afterScheme = target.dropFirst(schemeLength)
+        guard let pathStart = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        let rest = afterScheme[pathStart...]
+        return rest.hasPrefix("?") ? "/" + rest : rest
     }
 }

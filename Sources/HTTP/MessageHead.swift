@@ -5,11 +5,19 @@ struct MessageHead {
 
     /// Where the head ends in `bytes` (the index after the blank line), nil while incomplete;
     /// throws 413 when the head is longer than `limit` without ending.
+    /// A line ended by a bare LF is refused at once (RFC 9112 §2.2 lets a recipient accept it; we
+    /// do not, as a stricter server leaves no room for two readings of one request), rather than
+    /// waiting for a CRLF CRLF that will never come.
     static func end(in bytes: ArraySlice<UInt8>, limit: Int) throws(HTTPError) -> Int? {
         var index = bytes.startIndex
         let end = bytes.endIndex
-        while index + 3 < end {
-            if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 {
+        while index < end {
+            if bytes[index] == 10, index == bytes.startIndex || bytes[index - 1] != 13 {
+                throw HTTPError(.badRequest, "a line that ends in LF without CR")
+            }
+            if index + 3 < end, bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13,
+                bytes[index + 3] == 10
+            {
                 guard index + 4 - bytes.startIndex <= limit else { break }
                 return index + 4
             }

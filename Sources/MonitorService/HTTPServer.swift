@@ -25,11 +25,19 @@ public final class HTTPServer: @unchecked Sendable {
     public let maximumConnections: Int
 
     /// Listens on `address` and answers each request with `handler`, on `loop`. Call on `loop`.
+    ///
+    /// At most `maximumConnections` are kept. When one more arrives, room is made for it: the
+    /// connection idle the longest goes, else the one whose request has been coming in the longest
+    /// (a slow client, or one trickling its headers to hold a place); only when every connection is
+    /// streaming a response is the newcomer answered 503. So no number of idle or slow clients can
+    /// shut the server (and its health checks) out. A request must be complete within
+    /// `requestTimeout` of its first byte, however the bytes are spread.
     public init(
         address: SocketAddress,
         loop: EventLoop,
         logger: Logger,
         maximumConnections: Int = 512,
+        requestTimeout: Duration = .seconds(10),
         handler: @escaping (HTTPRequest) -> Reply
     ) throws(IOError) {
         self.logger = logger
@@ -46,16 +54,41 @@ public final class HTTPServer: @unchecked Sendable {
             accept: { connection in accepted?(connection) }
         )
         accepted = { [unowned self] connection in
-            let server = ServerConnection(connection: connection, logger: logger, handler: handler) {
-                [unowned self] closed in
+            let server = ServerConnection(
+                connection: connection,
+                logger: logger,
+                requestTimeout: requestTimeout,
+                handler: handler
+            ) { [unowned self] closed in
                 connections[ObjectIdentifier(closed)] = nil
             }
-            let full = connections.count >= maximumConnections
+            let full = connections.count >= maximumConnections && !makeRoom()
             connections[ObjectIdentifier(server)] = server
             server.start()
             if full { server.reject(HTTPResponse.text(.serviceUnavailable, "too many connections")) }
         }
     }
+
+    /// Closes the connection that least deserves its place, if any does not stream: the one idle
+    /// the longest, else the one whose request began the longest ago. Whether one was closed.
+    private func makeRoom() -> Bool {
+        let candidates = connections.values.filter { !$0.isStreaming }
+        let idle = candidates.filter { $0.requestStarted == nil }.min { $0.lastActivity < $1.lastActivity }
+        let slowest = candidates.compactMap { connection in connection.requestStarted.map { (connection, $0) } }
+            .min { $0.1 < $1.1 }?.0
+        guard let evicted = idle ?? slowest else { return false }
+        evictions += 1
+        if evictions == 1 || evictions.isMultiple(of: 1_000) {
+            logger.notice(
+                "HTTP connections at the limit of \(maximumConnections): closing the least active to make room (\(evictions) so far)"
+            )
+        }
+        evicted.close()
+        return true
+    }
+
+    /// Connections closed to make room for new ones.
+    public private(set) var evictions = 0
 
     /// Connections open now.
     public var connectionCount: Int { connections.count }
@@ -113,9 +146,14 @@ private final class ServerConnection: ConnectionDelegate, @unchecked Sendable {
     private var stream: HTTPStream?
     private var timer: TimerID?
     private var finished = false
+    private let requestTimeout: Duration
+    /// When the first byte of the request now coming in arrived; nil between requests.
+    private(set) var requestStarted: ContinuousClock.Instant?
+    /// When anything last happened on the connection.
+    private(set) var lastActivity = ContinuousClock.now
+    /// Whether a streamed response (Server-Sent Events) is under way.
+    var isStreaming: Bool { stream != nil }
 
-    /// A client that has not finished a request by then is answered 408 and closed.
-    static let requestTimeout: Duration = .seconds(30)
     /// A kept-alive connection idle this long is closed.
     static let idleTimeout: Duration = .seconds(75)
     /// A client that pipelines requests without reading the answers is cut off past this.
@@ -124,11 +162,13 @@ private final class ServerConnection: ConnectionDelegate, @unchecked Sendable {
     init(
         connection: Connection,
         logger: Logger,
+        requestTimeout: Duration,
         handler: @escaping (HTTPRequest) -> HTTPServer.Reply,
         closed: @escaping (ServerConnection) -> Void
     ) {
         self.connection = connection
         self.logger = logger
+        self.requestTimeout = requestTimeout
         self.handler = handler
         self.closed = closed
     }
@@ -162,6 +202,13 @@ private final class ServerConnection: ConnectionDelegate, @unchecked Sendable {
 
     func connection(_ connection: Connection, didReceive bytes: [UInt8]) {
         guard stream == nil, !finished else { return }
+        lastActivity = .now
+        if parser.bufferedByteCount == 0 {
+            // The first bytes of a request: its deadline runs from now, and more bytes of the same
+            // request (a trickle, say) do not move it.
+            requestStarted = lastActivity
+            arm(requestTimeout, status: .requestTimeout)
+        }
         parser.append(bytes)
         while !finished {
             let request: HTTPRequest?
@@ -175,17 +222,21 @@ private final class ServerConnection: ConnectionDelegate, @unchecked Sendable {
             }
             guard let request else { break }
             answer(request)
+            if !finished, parser.bufferedByteCount > 0 {
+                // The next request began in the same read: its own deadline starts now.
+                requestStarted = .now
+                arm(requestTimeout, status: .requestTimeout)
+            }
             if connection.bufferedOutboundBytes > Self.maximumBuffered {
                 logger.warning("closing an HTTP client that does not read its responses")
                 connection.close()
                 return
             }
         }
-        if !finished, stream == nil {
-            arm(
-                parser.bufferedByteCount > 0 ? Self.requestTimeout : Self.idleTimeout,
-                status: parser.bufferedByteCount > 0 ? .requestTimeout : nil
-            )
+        if !finished, stream == nil, parser.bufferedByteCount == 0 {
+            // Between requests: idle until the next one begins.
+            requestStarted = nil
+            arm(Self.idleTimeout, status: nil)
         }
     }
 

@@ -74,7 +74,13 @@ public final class Monitor: @unchecked Sendable {
         if let influx = settings.influx {
             self.influx = InfluxWriter(settings: influx.writer, loop: loop, logger: logger)
         }
-        server = try HTTPServer(address: settings.listen, loop: loop, logger: logger) { [unowned self] request in
+        server = try HTTPServer(
+            address: settings.listen,
+            loop: loop,
+            logger: logger,
+            maximumConnections: settings.httpMaximumConnections,
+            requestTimeout: settings.httpRequestTimeout
+        ) { [unowned self] request in
             route(request)
         }
         client = MQTTClient(

@@ -105,6 +105,21 @@ extension MonitorSettings {
         environment: "MONITOR_LISTEN",
         default: "0.0.0.0:8080"
     )
+    static let httpMaximumConnections = Option<Int>.integer(
+        "--http-max-connections",
+        value: "N",
+        help: "HTTP connections kept at most; past it the least active makes room.",
+        in: 1...100_000,
+        environment: "MONITOR_HTTP_MAX_CONNECTIONS",
+        default: 512
+    )
+    static let httpRequestTimeout = Option<Duration>.seconds(
+        "--http-request-timeout",
+        help: "How long an HTTP request may take to arrive, from its first byte (then 408).",
+        in: 0.001...3_600,
+        environment: "MONITOR_HTTP_REQUEST_TIMEOUT",
+        default: .seconds(10)
+    )
     static let history = Option<Int>.integer(
         "--history",
         value: "N",
@@ -193,7 +208,8 @@ extension MonitorSettings {
         [
             url.spec, topics.spec, device.spec, propertiesPrefix.spec, clientID.spec, sessionExpiry.spec,
             protocolVersion.spec, keepAlive.spec, username.spec, passwordFile.spec, caFile.spec, certificate.spec,
-            key.spec, insecure.spec, listen.spec, history.spec, historyBytes.spec, upstream.spec, upstreamTopic.spec,
+            key.spec, insecure.spec, listen.spec, httpMaximumConnections.spec, httpRequestTimeout.spec, history.spec,
+            historyBytes.spec, upstream.spec, upstreamTopic.spec,
             upstreamQoS.spec, upstreamUsername.spec, upstreamPasswordFile.spec, upstreamCAFile.spec,
             queueDirectory.spec, queueMaximumBytes.spec, influxDB.spec, measurement.spec,
         ]
@@ -260,6 +276,8 @@ extension MonitorSettings {
             listen: try Self.listenAddress(try arguments(Self.listen), command: command),
             limits: limits
         )
+        httpMaximumConnections = try arguments(Self.httpMaximumConnections)
+        httpRequestTimeout = try arguments(Self.httpRequestTimeout)
         if let upstreamText = try arguments(Self.upstream) {
             let upstreamURL = try Self.brokerURL(upstreamText, command: command)
             var upstream = ClientConfiguration(

@@ -18,6 +18,10 @@ public struct MonitorSettings: Sendable {
     public var listen: SocketAddress
     /// History and latest-value bounds.
     public var limits: MessageStore.Limits
+    /// HTTP connections kept at most (see ``HTTPServer``).
+    public var httpMaximumConnections = 512
+    /// How long an HTTP request may take to arrive, from its first byte.
+    public var httpRequestTimeout: Duration = .seconds(10)
     /// Forwarding to an upstream broker, if wanted.
     public var upstream: Upstream?
     /// Writing numbers to InfluxDB, if wanted.

@@ -193,6 +193,63 @@ struct MonitorCommandTests {
         #expect(monitor.errorLog.components(separatedBy: "pausing accepts").count - 1 <= Int(pauses))
     }
 
+    @Test("slow clients cannot shut the server out: at the connection limit the least active make room")
+    func connectionLimit() async throws {
+        let broker = try await Mosquitto()
+        let monitor = try await Self.startMonitor(broker, extra: ["--http-max-connections", "50"])
+        defer { monitor.process.terminate() }
+        // 80 clients holding a place: each starts a request and never finishes it.
+        let clients = try (0..<80).map { _ in try LoopbackClient(port: monitor.port.port) }
+        for client in clients { client.send("GET /latest HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
+        try await monitor.process.waitForLog(containing: "closing the least active to make room")
+        let health = try await Curl.request("\(monitor.base)/healthz")
+        #expect(health.status == 200)
+        withExtendedLifetime(clients) {}
+    }
+
+    @Test("a request trickled a byte at a time gets 408 when its time is up, however long the trickle")
+    func trickledRequest() async throws {
+        let broker = try await Mosquitto()
+        let monitor = try await Self.startMonitor(broker, extra: ["--http-request-timeout", "0.5"])
+        defer { monitor.process.terminate() }
+        let client = try LoopbackClient(port: monitor.port.port)
+        client.send("GET /latest HTTP/1.1\r\n")
+        var answer = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !answer.contains("\r\n\r\n") {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("no answer: \(answer)") }
+            client.send("X")  // a header that never ends, a byte at a time
+            if let more = client.receive() {
+                if more.isEmpty { break }
+                answer += more
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 408 "), "\(answer)")
+    }
+
+    @Test("a bare-LF request is answered 400 at once; an absolute-form target is served (RFC 9112 §3.2.2)")
+    func requestForms() async throws {
+        let broker = try await Mosquitto()
+        let monitor = try await Self.startMonitor(broker)
+        defer { monitor.process.terminate() }
+        let client = try LoopbackClient(port: monitor.port.port)
+        client.send("GET /healthz HTTP/1.1\nHost: x\n\n")
+        var answer = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !answer.contains("\r\n\r\n") {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("no answer: \(answer)") }
+            if let more = client.receive() {
+                if more.isEmpty { break }
+                answer += more
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 400 "), "\(answer)")
+        let absolute = try await Curl.request("\(monitor.base)/", ["--request-target", "http://127.0.0.1/healthz"])
+        #expect(absolute.status == 200, "\(absolute.body)")
+    }
+
     @Test("a stuck event-stream client is cut off and never holds up the MQTT side")
     func stuckClient() async throws {
         let broker = try await Mosquitto()
@@ -418,6 +475,19 @@ final class LoopbackClient {
     func close() {
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = -1
+    }
+
+    /// Sends `text` (small: the socket buffer takes it at once).
+    func send(_ text: String) {
+        _ = Array(text.utf8).withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What has arrived, without waiting: nil when nothing has, "" once the peer has closed.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        if count < 0 { return nil }
+        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 
     deinit { close() }

@@ -43,6 +43,22 @@ struct HTTPRequestParserTests {
         #expect(requests.map(\.keepAlive) == [true, false, false, true])
     }
 
+    @Test("an absolute-form target is served by its path and query (RFC 9112 §3.2.2)")
+    func absoluteForm() throws {
+        let requests = try Self.parse(
+            "GET http://monitor:8080/latest?topic=a HTTP/1.1\r\nHost: x\r\n\r\nGET HTTPS://m HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        #expect(requests.map(\.path) == ["/latest", "/"])
+        #expect(requests.first?.query.first { $0.name == "topic" }?.value == "a")
+    }
+
+    @Test("a bare LF is refused as soon as it arrives, not after waiting for a CRLF that never comes")
+    func bareLineFeed() {
+        var parser = HTTPRequestParser()
+        parser.append(Array("GET / HTTP/1.1\n".utf8))
+        #expect(throws: HTTPError.self) { try parser.next() }
+    }
+
     @Test("an incomplete request waits for more bytes")
     func incomplete() throws {
         #expect(try Self.parse("GET / HTTP/1.1\r\nHost: x\r\n").isEmpty)
@@ -59,7 +75,7 @@ struct HTTPRequestParserTests {
             ("GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "a malformed request line"),
             ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "HTTP/2.0 is not supported"),
             ("GET / HTTX/1.1\r\nHost: x\r\n\r\n", 400, "a malformed HTTP version 'HTTX/1.1'"),
-            ("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400, "a request target that is not an absolute path"),
+            ("GET x/y HTTP/1.1\r\nHost: x\r\n\r\n", 400, "a request target that is not an absolute path"),
             (
                 "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400,
                 "an invalid Content-Length"
