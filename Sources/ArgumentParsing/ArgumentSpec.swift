@@ -24,6 +24,8 @@ public struct ArgumentSpec: Sendable {
     public let environment: String?
     /// The value used when neither the argument nor its variable is given, shown in help.
     public let defaultValue: String?
+    /// How many values one use of an option takes: 1, or 2 for a pair such as `-D KEY VALUE`.
+    public let valuesPerUse: Int
 
     /// The key values are stored under: the longest name without dashes (`--topic` → `topic`).
     public var key: String {
@@ -38,7 +40,8 @@ public struct ArgumentSpec: Sendable {
         repeatable: Bool,
         required: Bool,
         environment: String?,
-        defaultValue: String?
+        defaultValue: String?,
+        valuesPerUse: Int = 1
     ) {
         self.names = names
         self.kind = kind
@@ -47,6 +50,21 @@ public struct ArgumentSpec: Sendable {
         self.required = required
         self.environment = environment
         self.defaultValue = defaultValue
+        self.valuesPerUse = valuesPerUse
+    }
+
+    /// An option that takes two values each time, such as `-D KEY VALUE`; repeatable.
+    public static func pair(_ names: [String], values: String, help: String) -> ArgumentSpec {
+        ArgumentSpec(
+            names: names,
+            kind: .option(valueName: values),
+            help: help,
+            repeatable: true,
+            required: false,
+            environment: nil,
+            defaultValue: nil,
+            valuesPerUse: 2
+        )
     }
 
     /// A flag such as `--insecure`.

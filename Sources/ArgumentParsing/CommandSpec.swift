@@ -100,6 +100,12 @@ extension CommandSpec {
             case .flag:
                 if inlineValue != nil { throw fail("'\(optionName)' takes no value") }
                 values[spec.key] = ["true"]
+            case .option(let valueName) where spec.valuesPerUse == 2:
+                guard inlineValue == nil, index + 1 < arguments.count else {
+                    throw fail("'\(optionName)' needs two values (\(valueName))")
+                }
+                values[spec.key, default: []] += [arguments[index], arguments[index + 1]]
+                index += 2
             case .option(let valueName):
                 let value: String
                 if let inlineValue {

@@ -91,6 +91,17 @@ extension Option {
         }
     }
 
+    /// Pairs given any number of times, in order: `-D KEY VALUE`.
+    public static func pairs(
+        _ names: String...,
+        values: String,
+        help: String
+    ) -> Option where Value == [(String, String)] {
+        Option(ArgumentSpec.pair(names, values: values, help: help)) { texts in
+            .success(stride(from: 0, to: texts.count - 1, by: 2).map { (texts[$0], texts[$0 + 1]) })
+        }
+    }
+
     /// A value without a name, e.g. the file of `discover FILE`; nil when not given.
     public static func positional(
         _ key: String,

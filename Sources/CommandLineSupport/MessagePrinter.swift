@@ -72,7 +72,18 @@ public final class MessagePrinter: @unchecked Sendable {
             } else {
                 line += "\"\(Base64.encode(message.payload))\",\"encoding\":\"base64\""
             }
-            line += ",\"qos\":\(message.qos.rawValue),\"retain\":\(message.retain)}"
+            line += ",\"qos\":\(message.qos.rawValue),\"retain\":\(message.retain)"
+            let userProperties = message.properties.userProperties
+            if !userProperties.isEmpty {
+                // A list, not an object: MQTT 5.0 allows a name more than once (§3.3.2.3.7).
+                line += ",\"userProperties\":["
+                line += userProperties.map {
+                    "{\"name\":\(JSONText.quote($0.name)),\"value\":\(JSONText.quote($0.value))}"
+                }
+                .joined(separator: ",")
+                line += "]"
+            }
+            line += "}"
             buffer.append(line)
         }
     }

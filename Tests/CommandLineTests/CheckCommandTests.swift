@@ -93,6 +93,38 @@ struct CheckCommandTests {
         )
     }
 
+    @Test(
+        "exit statuses: bytes that are not UTF-8 are malformed input (65); a file a Configuration names that cannot be read is missing input (66)"
+    )
+    func exitStatuses() async throws {
+        let directory = try TemporaryDirectory()
+        let binary = try directory.write("binary.yaml", bytes: Array("topics:\n  - a/\u{00e9}".utf8) + [0xFF, 0x0A])
+        let notText = try await Binary.run(["check", binary])
+        #expect(notText.status == 65)
+        #expect(notText.standardOutput == "\(binary):2:8: not UTF-8 text (byte 17)\n")
+        let configuration = try directory.write(
+            "secret.yaml",
+            """
+            kind: Configuration
+            metadata:
+              name: secret
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: "{mqttBrokerUri: 'tcp://b', topics: [a/#]}"
+                discoveryProperties:
+                  - name: mqtt_broker_password
+                    valueFrom:
+                      file: \(directory.file("absent"))
+
+            """
+        )
+        for command in [["check", configuration], ["discover", configuration]] {
+            let result = try await Binary.run(command)
+            #expect(result.status == 66, "\(command[0]): \(result.standardOutput) \(result.standardError)")
+        }
+    }
+
     @Test("details given as a quoted string are mapped too")
     func quotedDetails() async throws {
         let directory = try TemporaryDirectory()

@@ -144,6 +144,40 @@ struct ClientCommandTests {
         #expect(await sub.stop() == 0)
     }
 
+    @Test("pub -f, -s and -l send bytes as they are; -D adds user properties, which sub --output json shows")
+    func binarySafePublishing() async throws {
+        let broker = try await Mosquitto()
+        let sub = try Binary.start([
+            "sub", "--url", broker.url, "-t", "bytes/#", "-C", "4", "--output", "json", "--log-level", "info",
+        ])
+        try await sub.waitForLog(containing: "subscribed")
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("payload", bytes: [0xFF, 0xFE, 0x41])
+        let fromFile = try await Binary.run(
+            [
+                "pub", "--url", broker.url, "-t", "bytes/file", "-f", file, "-D", "origin", "file", "-D", "origin",
+                "again",
+            ]
+        )
+        #expect(fromFile.status == 0, "\(fromFile.standardError)")
+        let fromStdin = try await Binary.run(["pub", "--url", broker.url, "-t", "bytes/stdin", "-s"], input: "a\nb\n")
+        #expect(fromStdin.status == 0, "\(fromStdin.standardError)")
+        let lines = try await Binary.run(["pub", "--url", broker.url, "-t", "bytes/lines", "-l"], input: "one\ntwo")
+        #expect(lines.status == 0, "\(lines.standardError)")
+        #expect(await sub.waitForExit() == 0)
+        #expect(
+            sub.log.split(separator: "\n").map(String.init) == [
+                #"{"topic":"bytes/file","payload":"//5B","encoding":"base64","qos":0,"retain":false,"userProperties":[{"name":"origin","value":"file"},{"name":"origin","value":"again"}]}"#,
+                #"{"topic":"bytes/stdin","payload":"a\nb\n","qos":0,"retain":false}"#,
+                #"{"topic":"bytes/lines","payload":"one","qos":0,"retain":false}"#,
+                #"{"topic":"bytes/lines","payload":"two","qos":0,"retain":false}"#,
+            ]
+        )
+        let two = try await Binary.run(["pub", "--url", broker.url, "-t", "x", "-m", "a", "-s"])
+        #expect(two.status == 64)
+        #expect(two.standardError.contains("give exactly one of -m TEXT, -f FILE, -s and -l"))
+    }
+
     @Test("a payload that is not UTF-8 is printed in base64, in text and JSON")
     func binaryPayload() async throws {
         let broker = try await Mosquitto()

@@ -217,9 +217,10 @@ extension AkriConfiguration {
     /// Kubernetes reference (only Kubernetes can resolve it), is a problem at the entry.
     public func resolvedDiscoveryProperties(
         read: (String) -> Result<[UInt8], ReadFailure>
-    ) -> (properties: [String: [UInt8]?], problems: [DetailsProblem]) {
+    ) -> (properties: [String: [UInt8]?], problems: [DetailsProblem], unreadable: Bool) {
         var properties: [String: [UInt8]?] = [:]
         var problems: [DetailsProblem] = []
+        var unreadable = false
         for property in discoveryProperties {
             switch property.source {
             case .value(let value):
@@ -232,6 +233,7 @@ extension AkriConfiguration {
                     properties[property.name] = bytes
                 case .failure(let failure):
                     if !optional {
+                        unreadable = true
                         problems.append(
                             DetailsProblem(
                                 .error,
@@ -251,7 +253,7 @@ extension AkriConfiguration {
                 )
             }
         }
-        return (properties, problems)
+        return (properties, problems, unreadable)
     }
 
     /// Why a file could not be read.

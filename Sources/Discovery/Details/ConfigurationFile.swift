@@ -47,6 +47,42 @@ public struct ConfigurationFile: Sendable {
 
     /// Whether any problem is an error.
     public var hasErrors: Bool { problems.contains { $0.severity == .error } }
+    /// Whether a file the Configurations name (a `valueFrom.file` that is not optional) could not
+    /// be read: an input missing, rather than malformed.
+    public private(set) var hasUnreadableFiles = false
+
+    /// Reads `contents`, the bytes of `path`; `readFile` reads a `valueFrom.file`. Bytes that are
+    /// not UTF-8 are a problem at the line and column of the first bad one.
+    public init(
+        path: String,
+        contents: [UInt8],
+        bareDetails: BareDetails,
+        readFile: (String) -> Result<[UInt8], AkriConfiguration.ReadFailure>
+    ) {
+        guard let text = String(validating: contents, as: UTF8.self) else {
+            let valid = Self.validUTF8Prefix(contents)
+            var line = 1
+            var column = 1
+            for byte in contents[..<valid] where byte & 0xC0 != 0x80 {
+                if byte == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            }
+            self.init(
+                path: path,
+                problem: DetailsProblem(
+                    .error,
+                    at: Mark(line: line, column: column),
+                    "not UTF-8 text (byte \(valid + 1))"
+                )
+            )
+            return
+        }
+        self.init(path: path, text: text, bareDetails: bareDetails, readFile: readFile)
+    }
 
     /// Reads `text`, the contents of `path`; `readFile` reads a `valueFrom.file`.
     public init(
@@ -61,8 +97,11 @@ public struct ConfigurationFile: Sendable {
         for document in documents {
             switch document {
             case .configuration(let configuration):
-                let (properties, propertyProblems) = configuration.resolvedDiscoveryProperties(read: readFile)
+                let (properties, propertyProblems, unreadable) = configuration.resolvedDiscoveryProperties(
+                    read: readFile
+                )
                 problems += propertyProblems
+                if unreadable { hasUnreadableFiles = true }
                 entries.append(
                     Entry(
                         name: configuration.name,
@@ -110,6 +149,23 @@ public struct ConfigurationFile: Sendable {
             problems.append(DetailsProblem(.error, at: .start, "no Configuration in the file"))
         }
         problems.sort { $0.mark < $1.mark }
+    }
+
+    /// A file that holds no usable text.
+    private init(path: String, problem: DetailsProblem) {
+        self.path = path
+        problems = [problem]
+    }
+
+    /// How many leading bytes of `bytes` are well-formed UTF-8: where the first bad one is.
+    private static func validUTF8Prefix(_ bytes: [UInt8]) -> Int {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+            offset += UTF8.width(scalar)
+        }
+        return offset
     }
 
     /// The `mqtt` entry to run: the one named `wanted`, or the only one.

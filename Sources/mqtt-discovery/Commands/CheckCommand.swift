@@ -33,7 +33,12 @@ enum CheckCommand: Command {
             }
             for problem in file.problems { Console.out("\(path):\(problem)") }
             if file.hasErrors {
-                if status == .success { status = .dataError }
+                // A file it names that cannot be read is missing input (66), which outranks 65.
+                if file.hasUnreadableFiles {
+                    status = .noInput
+                } else if status == .success {
+                    status = .dataError
+                }
             } else {
                 let summaries = file.entries.map(summary)
                 Console.out("\(path): ok" + (summaries.isEmpty ? "" : " (\(summaries.joined(separator: "; ")))"))

@@ -60,7 +60,7 @@ enum DiscoverCommand: Command {
             return .noInput
         }
         for line in ConfigurationFiles.lines(file, severity: .error) { Console.error(line) }
-        if file.hasErrors { return .dataError }
+        if file.hasErrors { return file.hasUnreadableFiles ? .noInput : .dataError }
         let entry: ConfigurationFile.Entry
         switch file.mqttEntry(named: try arguments(configuration)) {
         case .success(let chosen): entry = chosen

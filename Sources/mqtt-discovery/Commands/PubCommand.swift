@@ -15,8 +15,20 @@ enum PubCommand: Command {
         help: "Topic to publish to.",
         required: true
     )
-    static let message = Option<String?>.text("-m", "--message", value: "TEXT", help: "The message.")
-    static let lines = Option<Bool>.flag("-l", "--lines", help: "Send each line of standard input as a message.")
+    static let message = Option<String?>.text("-m", "--message", value: "TEXT", help: "The message, as text.")
+    static let file = Option<String?>.text("-f", "--file", value: "FILE", help: "Send the file's bytes as the message.")
+    static let stdin = Option<Bool>.flag("-s", "--stdin", help: "Send all of standard input, as bytes, as one message.")
+    static let lines = Option<Bool>.flag(
+        "-l",
+        "--lines",
+        help: "Send each line of standard input (bytes) as a message."
+    )
+    static let userProperties = Option<[(String, String)]>.pairs(
+        "-D",
+        "--user-property",
+        values: "KEY VALUE",
+        help: "A user property on each message (MQTT 5.0); repeatable."
+    )
     static let qos = Option<UInt8>.integer("-q", "--qos", value: "QOS", help: "QoS.", in: 0...2, default: 0)
     static let retain = Option<Bool>.flag("-r", "--retain", help: "Ask the broker to retain the message.")
     static let repeatCount = Option<Int>.integer(
@@ -32,6 +44,9 @@ enum PubCommand: Command {
         name: "mqtt-discovery pub",
         abstract: "Publish a message (or each line of standard input) to a topic.",
         discussion: """
+            The message is -m TEXT (UTF-8), the bytes of -f FILE, all of standard input with -s, or each line
+            of standard input with -l (bytes as they are: -f, -s and -l are binary-safe). -D KEY VALUE adds
+            an MQTT 5.0 user property to every message.
             Exits 0 only once every QoS 1 and 2 message has been acknowledged by the broker. With --repeat N
             the message is sent N times, as fast as the broker's flow control allows (the load for
             benchmarks). With --session-store DIR, messages not acknowledged when pub stops or is killed are
@@ -39,7 +54,8 @@ enum PubCommand: Command {
             --no-clean or -i so the broker keeps its half of the session).
             """,
         arguments: ConnectionOptions.arguments + [
-            topic.spec, message.spec, lines.spec, qos.spec, retain.spec, repeatCount.spec,
+            topic.spec, message.spec, file.spec, stdin.spec, lines.spec, qos.spec, retain.spec, repeatCount.spec,
+            userProperties.spec,
             ConnectionOptions.sessionStore.spec,
         ] + logging.arguments
     )
@@ -52,9 +68,21 @@ enum PubCommand: Command {
         let repeatCount = try arguments(repeatCount)
         let fromLines = try arguments(lines)
         let text = try arguments(message)
-        guard fromLines != (text != nil) else {
-            throw UsageError("give exactly one of -m MESSAGE and -l", command: arguments.command)
+        let path = try arguments(file)
+        let fromStandardInput = try arguments(stdin)
+        guard [text != nil, path != nil, fromStandardInput, fromLines].count(where: { $0 }) == 1 else {
+            throw UsageError("give exactly one of -m TEXT, -f FILE, -s and -l", command: arguments.command)
         }
+        let properties = PublishProperties(
+            userProperties: try arguments(userProperties).map { UserProperty($0.0, $0.1) }
+        )
+        // Read before connecting: a file that cannot be read fails the command at once.
+        let payload: [UInt8]? =
+            if let text { Array(text.utf8) } else if let path {
+                try Files.read(path, limit: PacketDecoder.protocolMaximumPacketSize)
+            } else if fromStandardInput {
+                try StandardInput.readAll(limit: PacketDecoder.protocolMaximumPacketSize)
+            } else { nil }
         let connection = try ConnectionOptions(arguments)
         var configuration = try connection.configuration(identity: "pub|\(topic)", environment: environment)
         configuration.reconnect = nil
@@ -81,18 +109,29 @@ enum PubCommand: Command {
             return ExitStatus(error)
         }
         let tracker = CompletionTracker()
-        if let text {
-            let message = Message(topic: topic, payload: ArraySlice(text.utf8), qos: qos, retain: retain)
+        if let payload {
+            let message = Message(
+                topic: topic,
+                payload: payload[...],
+                qos: qos,
+                retain: retain,
+                properties: properties
+            )
             tracker.expect(repeatCount)
             loop.execute {
                 for _ in 0..<repeatCount { client.publish(message) { tracker.done($0) } }
             }
         } else {
-            while let line = readLine() {
+            try StandardInput.lines { line in
                 tracker.expect(1)
-                client.publish(Message(topic: topic, payload: ArraySlice(line.utf8), qos: qos, retain: retain)) {
-                    tracker.done($0)
-                }
+                let message = Message(
+                    topic: topic,
+                    payload: line[...],
+                    qos: qos,
+                    retain: retain,
+                    properties: properties
+                )
+                client.publish(message) { tracker.done($0) }
             }
         }
         let failure = await tracker.finished()

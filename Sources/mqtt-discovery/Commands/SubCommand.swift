@@ -39,7 +39,8 @@ enum SubCommand: Command {
         discussion: """
             Text output is "TOPIC PAYLOAD" per line (a payload that is not UTF-8 is shown in base64 after
             "base64:"). JSON output is one object per line: {"topic", "payload", "qos", "retain"}, with
-            "encoding": "base64" when the payload is not UTF-8. With -C the command exits 0 after COUNT
+            "encoding": "base64" when the payload is not UTF-8, and "userProperties": [{"name", "value"}] when
+            the message carries MQTT 5.0 user properties. With -C the command exits 0 after COUNT
             messages; any message past COUNT is left unacknowledged, so a persistent session loses nothing.
             The connection is re-established if it is lost. SIGINT or SIGTERM disconnects and exits 0.
             """,

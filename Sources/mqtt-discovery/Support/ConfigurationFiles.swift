@@ -16,7 +16,7 @@ enum ConfigurationFiles {
         Result { () throws(Files.ReadError) in
             ConfigurationFile(
                 path: path,
-                text: try Files.readText(path),
+                contents: try Files.read(path),
                 bareDetails: bareDetails,
                 readFile: { property in
                     Result { () throws(Files.ReadError) in try Files.read(property, limit: propertyFileLimit) }

@@ -88,7 +88,7 @@ enum LocalAgent {
         for warning in files.flatMap({ ConfigurationFiles.lines($0, severity: .warning) }) { Console.error(warning) }
         guard errors.isEmpty else {
             for error in errors { Console.error(error) }
-            return .dataError
+            return files.contains(where: \.hasUnreadableFiles) ? .noInput : .dataError
         }
         let configurations = files.flatMap(\.entries).map { entry in
             AgentConfiguration(
