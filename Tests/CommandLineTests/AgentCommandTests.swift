@@ -252,6 +252,30 @@ struct AgentCommandTests {
         #expect(try await peer.next() == nil)
     }
 
+    @Test("out of descriptors, the agent pauses accepting (no spinning), says so, and serves watchers again")
+    func descriptorLimit() async throws {
+        let directory = try TemporaryDirectory(prefix: "akri")
+        let configuration = try directory.write(
+            "configuration.yaml",
+            "kind: Configuration\nmetadata: {name: s}\nspec:\n  discoveryHandler: {name: fake, discoveryDetails: x}\n"
+        )
+        let agent = try ExternalProcess(
+            "/bin/sh",
+            ["-c", "ulimit -n 40 && exec \"$0\" agent --directory \(directory.path) -c \(configuration)", Binary.path],
+            separateStandardError: true
+        )
+        defer { agent.terminate() }
+        try await agent.waitForLog(containing: "agent serving")
+        let socket = directory.file("agent-registration.sock")
+        let clients = try (0..<60).map { _ in try UnixSocket(path: socket) }
+        try await agent.waitForLog(containing: "pausing accepts")
+        clients.forEach { $0.close() }
+        let once = try await Binary.run(["watch", "--directory", directory.path, "--once", "--output", "json"])
+        #expect(once.status == 0, "\(once.standardError)")
+        #expect(once.standardOutput == "{\"event\":\"synced\"}\n")
+        #expect(agent.isRunning)
+    }
+
     @Test("a watcher that stops reading holds up nobody and, once it reads again, catches up with coalesced changes")
     func stuckWatcher() async throws {
         let setup = try await Setup(extra: ["--watcher-backlog", "65536"])
@@ -295,13 +319,17 @@ struct AgentCommandTests {
             }
         }
         #expect(received < 6 * 1_000 * 1_100, "coalesced: \(received) bytes")
+        // 3,000 instance changes, and the log says so in a few lines (ten a second, then a count).
+        try await setup.agent.waitForLog(containing: "more instance changes (each at --log-level debug)")
+        let lines = setup.agent.errorLog.components(separatedBy: "info agent: instance ").count - 1
+        #expect(lines < 1_000, "\(lines) instance lines")
     }
 }
 
 /// A Unix socket for a peer that misbehaves on purpose (here: does not read until told to). It
 /// never blocks: a test polls it, so no thread of the cooperative pool waits on it.
 final class UnixSocket {
-    private let descriptor: Int32
+    private var descriptor: Int32
 
     init(path: String) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -318,12 +346,18 @@ final class UnixSocket {
             }
         }
         guard result == 0, fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK) == 0 else {
-            close(descriptor)
+            Glibc.close(descriptor)
             throw TestSupportError("connect \(path): errno \(errno)")
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { close() }
+
+    /// Closes the socket now.
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
 
     /// Writes all of `bytes` (small: the socket buffer takes them at once).
     func write(_ bytes: [UInt8]) throws {

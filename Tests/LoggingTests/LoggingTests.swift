@@ -69,3 +69,22 @@ struct LoggingTests {
         #expect(LogLevel(name: level.description.uppercased()) == level)
     }
 }
+
+@Suite("Log throttle")
+struct LogThrottleTests {
+    @Test("a burst per interval goes through; the rest is counted, and a new interval starts afresh")
+    func throttle() {
+        var throttle = LogThrottle(burst: 3, interval: .seconds(1))
+        let start = ContinuousClock.now
+        var admitted: [Bool] = []
+        for _ in 0..<10 { admitted.append(throttle.admit(now: start)) }
+        #expect(admitted == [true, true, true] + Array(repeating: false, count: 7))
+        let suppressed = throttle.takeSuppressed()
+        let again = throttle.takeSuppressed()
+        #expect(suppressed == 7 && again == 0)
+        let late = throttle.admit(now: start + .milliseconds(999))
+        let next = throttle.admit(now: start + .seconds(1))
+        #expect(!late && next)
+        #expect(throttle.takeSuppressed() == 1)
+    }
+}

@@ -26,6 +26,11 @@ public final class Agent: @unchecked Sendable {
     public let socketPath: String
     /// What connections to the socket may hold of unfinished frames, together and each.
     private let frameLimits: FrameConnection.Limits
+    /// Churn (thousands of devices coming and going, thousands of connections) must not flood
+    /// the log: past ten a second, lines of these kinds go to debug and are counted.
+    private var instanceLog = LogThrottle()
+    private var connectionLog = LogThrottle()
+    private var summaryScheduled = false
     private let configurations: [AgentConfiguration]
     private let logger: Logger
     private let offlineGrace: Duration
@@ -172,7 +177,14 @@ public final class Agent: @unchecked Sendable {
     private func closed(_ channel: FrameConnection, _ reason: String?) {
         let id = ObjectIdentifier(channel)
         if pending.removeValue(forKey: id) != nil {
-            if let reason { logger.info("connection closed: \(reason)") }
+            if let reason {
+                if connectionLog.admit() {
+                    logger.info("connection closed: \(reason)")
+                } else {
+                    logger.debug("connection closed: \(reason)")
+                    summarizeLater()
+                }
+            }
             return
         }
         if watchers.removeValue(forKey: id) != nil {
@@ -366,10 +378,15 @@ public final class Agent: @unchecked Sendable {
         guard !events.isEmpty else { return }
         for event in events {
             if let instance = event.instance {
-                logger.info(
-                    "instance \(event.kind)",
-                    ["instance": instance.name, "configuration": instance.configuration, "device": instance.device.id]
-                )
+                let metadata = [
+                    "instance": instance.name, "configuration": instance.configuration, "device": instance.device.id,
+                ]
+                if instanceLog.admit() {
+                    logger.info("instance \(event.kind)", metadata)
+                } else {
+                    logger.debug("instance \(event.kind)", metadata)
+                    summarizeLater()
+                }
             }
             onEvent(event)
         }
@@ -387,5 +404,19 @@ public final class Agent: @unchecked Sendable {
         let events = InstanceTable.changes(from: view, to: table.byName(configuration: watcher.configuration))
         logger.info("a watcher caught up (\(events.count) coalesced changes)")
         for event in events { watcher.channel.send(.event(event)) }
+    }
+
+    /// In a second, says how many instance and connection lines were held back meanwhile.
+    private func summarizeLater() {
+        guard !summaryScheduled else { return }
+        summaryScheduled = true
+        eventLoop.scheduleTimer(after: .seconds(1)) { [weak self] in
+            guard let self else { return }
+            summaryScheduled = false
+            let instances = instanceLog.takeSuppressed()
+            let connections = connectionLog.takeSuppressed()
+            if instances > 0 { logger.info("\(instances) more instance changes (each at --log-level debug)") }
+            if connections > 0 { logger.info("\(connections) more connections closed (each at --log-level debug)") }
+        }
     }
 }
