@@ -269,7 +269,7 @@ struct AgentCommandTests {
         let socket = directory.file("agent-registration.sock")
         let clients = try (0..<60).map { _ in try UnixSocket(path: socket) }
         try await agent.waitForLog(containing: "pausing accepts")
-        clients.forEach { $0.close() }
+        for client in clients { client.close() }
         let once = try await Binary.run(["watch", "--directory", directory.path, "--once", "--output", "json"])
         #expect(once.status == 0, "\(once.standardError)")
         #expect(once.standardOutput == "{\"event\":\"synced\"}\n")
