@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "Checksum"),
         // HTTP/1.1 messages, for the monitor's server and its InfluxDB client.
         .target(name: "HTTP"),
+        // HTTP/2 header compression (RFC 7541).
+        .target(name: "HPACK"),
         // The local socket protocol: Akri's discovery messages and ours, in length-prefixed frames.
         .target(name: "AgentProtocol", dependencies: ["Protobuf"]),
 
@@ -130,6 +132,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "HPACKTests", dependencies: ["HPACK"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON", "Checksum"]),
         .testTarget(
             name: "MonitorServiceTests",
