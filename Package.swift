@@ -41,11 +41,18 @@ let package = Package(
         .target(name: "HTTP"),
         // HTTP/2 header compression (RFC 7541).
         .target(name: "HPACK"),
+        // HTTP/2 (RFC 9113): frames and a connection as a state machine, octets in, events out.
+        .target(name: "HTTP2", dependencies: ["HPACK"]),
+        // gRPC's part of HTTP/2: message prefixes, statuses, timeouts and the heads of a call.
+        .target(name: "GRPC", dependencies: ["HPACK"]),
         // The local socket protocol: Akri's discovery messages and ours, in length-prefixed frames.
         .target(name: "AgentProtocol", dependencies: ["Protobuf"]),
 
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
         .target(name: "IO", dependencies: ["CShims", "COpenSSLLoader"]),
+
+        // MARK: - gRPC served and called on the event loop, over our HTTP/2
+        .target(name: "GRPCService", dependencies: ["GRPC", "HTTP2", "HPACK", "IO"]),
 
         // MARK: - The MQTT client
         // Pure: the client's half of a session as a state machine, and the values it deals in
@@ -133,6 +140,9 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"]),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HPACK"]),
+        .testTarget(name: "GRPCServiceTests", dependencies: ["GRPCService", "GRPC", "IO", "TestSupport"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON", "Checksum"]),
         .testTarget(
             name: "MonitorServiceTests",
