@@ -79,7 +79,8 @@ let package = Package(
         .target(
             name: "AgentService",
             dependencies: [
-                "AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "MQTTSession", "IO", "Logging",
+                "AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "MQTTSession", "IO", "Logging", "GRPC",
+                "GRPCService",
             ]
         ),
 

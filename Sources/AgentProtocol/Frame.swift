@@ -107,40 +107,12 @@ public enum Frame: Hashable, Sendable {
     /// without encoding again the devices that did not change. A handler sends the full list on
     /// every change (Akri semantics), so this keeps a change's cost to copying bytes.
     public static func framedDevices<Devices: Collection<[UInt8]>>(_ devices: Devices) -> [UInt8] {
-        // Sizes first, so the frame is written once into a buffer of the right size: lists are
-        // long and sent on every change.
-        func varintSize(_ value: Int) -> Int {
-            var size = 1
-            var rest = value >> 7
-            while rest > 0 {
-                size += 1
-                rest >>= 7
-            }
-            return size
+        DiscoverResponse.serialize(devices: devices) { responseLength, bytes in
+            let length = UInt32(truncatingIfNeeded: 1 + Varint.size(responseLength) + responseLength)
+            for shift in [24, 16, 8, 0] as [UInt32] { bytes.append(UInt8(truncatingIfNeeded: length >> shift)) }
+            bytes.append(4 << 3 | WireType.lengthDelimited.rawValue)
+            Varint.append(responseLength, to: &bytes)
         }
-        func appendVarint(_ value: Int, to bytes: inout [UInt8]) {
-            var rest = UInt64(value)
-            while rest >= 0x80 {
-                bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-                rest >>= 7
-            }
-            bytes.append(UInt8(rest))
-        }
-        var responseLength = 0
-        for device in devices { responseLength += 1 + varintSize(device.count) + device.count }
-        let bodyLength = 1 + varintSize(responseLength) + responseLength
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(4 + bodyLength)
-        let length = UInt32(truncatingIfNeeded: bodyLength)
-        for shift in [24, 16, 8, 0] as [UInt32] { bytes.append(UInt8(truncatingIfNeeded: length >> shift)) }
-        bytes.append(4 << 3 | WireType.lengthDelimited.rawValue)
-        appendVarint(responseLength, to: &bytes)
-        for device in devices {
-            bytes.append(1 << 3 | WireType.lengthDelimited.rawValue)
-            appendVarint(device.count, to: &bytes)
-            bytes.append(contentsOf: device)
-        }
-        return bytes
     }
 
     private static func framed(_ body: [UInt8]) -> [UInt8] {

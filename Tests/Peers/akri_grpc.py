@@ -153,7 +153,6 @@ def agent(args):
                 endpoint=request.endpoint,
                 endpoint_type=pb.RegisterDiscoveryHandlerRequest.EndpointType.Name(request.endpoint_type),
                 shared=request.shared,
-                authority=dict(context.invocation_metadata()).get(":authority", ""),
             )
             threading.Thread(
                 target=discover, args=(request.endpoint, request.endpoint_type), daemon=True

@@ -1,4 +1,6 @@
 public import AgentProtocol
+import GRPC
+import GRPCService
 public import IO
 public import Logging
 import MQTTClient
@@ -42,6 +44,10 @@ public final class Agent: @unchecked Sendable {
     private var listener: Listener?
     /// Connections that have not said what they are yet.
     private var pending: [ObjectIdentifier: FrameConnection] = [:]
+    /// Connections whose first octets have not arrived.
+    private var sniffers: [ObjectIdentifier: ProtocolSniffer] = [:]
+    /// Serves `/v0.Registration/RegisterDiscoveryHandler` to handlers that speak gRPC.
+    private var grpcServer: GRPCServer?
     private var handlers: [String: RegisteredHandler] = [:]
     private var streams: [StreamKey: DiscoverStream] = [:]
     private var watchers: [ObjectIdentifier: Watcher] = [:]
@@ -50,7 +56,11 @@ public final class Agent: @unchecked Sendable {
     private struct RegisteredHandler {
         var name: String
         var shared: Bool
-        var channel: FrameConnection
+        /// How its Discover is reached.
+        var target: DiscoverStream.Endpoint
+        /// A handler registered over frames holds its registration connection open: its end
+        /// is the handler's. One registered over gRPC is gone when its endpoint cannot be dialled.
+        var channel: FrameConnection?
     }
 
     private struct StreamKey: Hashable {
@@ -99,6 +109,20 @@ public final class Agent: @unchecked Sendable {
     public func start() async throws(IOError) {
         let result: Result<Void, IOError> = await withCheckedContinuation { continuation in
             eventLoop.execute { [self] in
+                grpcServer = GRPCServer(
+                    eventLoop: eventLoop,
+                    methods: [
+                        "/v0.Registration/RegisterDiscoveryHandler": { [weak self] call, request in
+                            self?.registerOverGRPC(call, request)
+                        }
+                    ],
+                    limits: {
+                        var limits = GRPCServer.Limits()
+                        limits.requestDeadline = frameLimits.frameDeadline
+                        return limits
+                    }(),
+                    onConnectionClosed: { [weak self] reason in self?.connectionClosed(reason) }
+                )
                 do throws(IOError) {
                     listener = try Listener.listen(
                         on: .unix(socketPath),
@@ -134,7 +158,8 @@ public final class Agent: @unchecked Sendable {
                 for stream in streams.values { stream.close(on: eventLoop) }
                 streams = [:]
                 for channel in pending.values { channel.close() }
-                for handler in handlers.values { handler.channel.close() }
+                for handler in handlers.values { handler.channel?.close() }
+                grpcServer?.shutdown()
                 for watcher in watchers.values { watcher.channel.close() }
                 continuation.resume()
             }
@@ -151,6 +176,19 @@ public final class Agent: @unchecked Sendable {
     // MARK: - Connections on the socket
 
     private func accept(_ connection: Connection) {
+        let sniffer = ProtocolSniffer(connection) { [weak self] sniffer, connection, kind, bytes in
+            guard let self else { return }
+            sniffers[ObjectIdentifier(sniffer)] = nil
+            switch kind {
+            case .grpc: grpcServer?.serve(connection, initialBytes: bytes)
+            case .frames: serveFrames(connection, initialBytes: bytes)
+            case nil: break
+            }
+        }
+        sniffers[ObjectIdentifier(sniffer)] = sniffer
+    }
+
+    private func serveFrames(_ connection: Connection, initialBytes: [UInt8]) {
         let channel = FrameConnection(
             connection,
             limits: frameLimits,
@@ -158,6 +196,17 @@ public final class Agent: @unchecked Sendable {
             onClose: { [weak self] channel, reason in self?.closed(channel, reason) }
         )
         pending[ObjectIdentifier(channel)] = channel
+        channel.connection(connection, didReceive: initialBytes)
+    }
+
+    private func connectionClosed(_ reason: String?) {
+        guard let reason else { return }
+        if connectionLog.admit() {
+            logger.info("connection closed: \(reason)")
+        } else {
+            logger.debug("connection closed: \(reason)")
+            summarizeLater()
+        }
     }
 
     private func received(_ frame: Frame, on channel: FrameConnection) {
@@ -168,7 +217,8 @@ public final class Agent: @unchecked Sendable {
             return
         }
         switch frame {
-        case .register(let request): register(request, on: channel)
+        case .register(let request):
+            if let status = register(request, over: .frames(channel)) { channel.fail(status) }
         case .watch(let request): watch(request, on: channel)
         default: channel.fail(Status(.failedPrecondition, "expected register or watch, got \(frame.name)"))
         }
@@ -203,30 +253,77 @@ public final class Agent: @unchecked Sendable {
 
     // MARK: - Handlers and their streams
 
-    private func register(_ request: RegisterDiscoveryHandlerRequest, on channel: FrameConnection) {
+    /// How a registration arrived.
+    private enum Registration {
+        case frames(FrameConnection)
+        case grpc
+    }
+
+    /// `/v0.Registration/RegisterDiscoveryHandler` from a handler that speaks gRPC: the answer
+    /// is `v0.Empty`, or the status the registration was refused with.
+    private func registerOverGRPC(_ call: GRPCServerCall, _ message: ArraySlice<UInt8>) {
+        let request: RegisterDiscoveryHandlerRequest
+        do {
+            request = try RegisterDiscoveryHandlerRequest(serialized: message)
+        } catch {
+            call.finish(GRPCStatus(.invalidArgument, "the RegisterDiscoveryHandlerRequest does not decode: \(error)"))
+            return
+        }
+        if let status = register(request, over: .grpc) {
+            call.finish(GRPCStatus(GRPCStatus.Code(rawValue: Int(status.code.rawValue)), status.message))
+        } else {
+            call.send([])
+            call.finish(.ok)
+        }
+    }
+
+    /// Registers a handler (again) and opens a Discover stream to it for every Configuration that
+    /// names it, in the protocol it registered with; or says why not.
+    private func register(_ request: RegisterDiscoveryHandlerRequest, over registration: Registration) -> Status? {
         guard !request.name.isEmpty else {
-            return channel.fail(Status(.invalidArgument, "register: the handler name is empty"))
+            return Status(.invalidArgument, "register: the handler name is empty")
         }
-        guard request.endpointType == .uds else {
-            return channel.fail(
-                Status(
-                    .unimplemented,
-                    "register: this agent reaches handlers over Unix sockets only (endpoint_type UDS)"
-                )
-            )
-        }
-        guard request.endpoint.hasPrefix("/") else {
-            return channel.fail(
-                Status(
+        let target: DiscoverStream.Endpoint
+        switch (request.endpointType, registration) {
+        case (.uds, _):
+            guard request.endpoint.hasPrefix("/") else {
+                return Status(
                     .invalidArgument,
-                    "register: the endpoint must be an absolute socket path, got '\(request.endpoint)'"
+                    "register: a UDS endpoint must be an absolute socket path, got '\(request.endpoint)'"
                 )
-            )
+            }
+            if case .frames = registration {
+                target = .frames(request.endpoint)
+            } else {
+                target = .grpc(.unix(request.endpoint))
+            }
+        case (.network, .grpc):
+            guard let endpoint = GRPCEndpoint(networkEndpoint: request.endpoint) else {
+                return Status(
+                    .invalidArgument,
+                    "register: a NETWORK endpoint must be http://HOST:PORT, got '\(request.endpoint)'"
+                )
+            }
+            target = .grpc(endpoint)
+        case (.network, .frames):
+            return Status(.unimplemented, "register: NETWORK endpoints are reached over gRPC; register over gRPC")
+        default:
+            return Status(.invalidArgument, "register: unknown endpoint type \(request.endpointType)")
         }
-        if let previous = handlers[request.endpoint], previous.channel !== channel { previous.channel.close() }
-        handlers[request.endpoint] = RegisteredHandler(name: request.name, shared: request.shared, channel: channel)
-        channel.send(.registered)
-        logger.info("handler registered", ["handler": request.name, "endpoint": request.endpoint])
+        var channel: FrameConnection?
+        if case .frames(let registrationChannel) = registration { channel = registrationChannel }
+        if let previous = handlers[request.endpoint]?.channel, previous !== channel { previous.close() }
+        handlers[request.endpoint] = RegisteredHandler(
+            name: request.name,
+            shared: request.shared,
+            target: target,
+            channel: channel
+        )
+        channel?.send(.registered)
+        logger.info(
+            "handler registered",
+            ["handler": request.name, "endpoint": request.endpoint, "protocol": channel == nil ? "gRPC" : "frames"]
+        )
         for configuration in configurations where configuration.handlerName == request.name {
             let key = StreamKey(configuration: configuration.name, endpoint: request.endpoint)
             let stream =
@@ -234,81 +331,80 @@ public final class Agent: @unchecked Sendable {
                 ?? DiscoverStream(
                     configuration: configuration,
                     endpoint: request.endpoint,
+                    target: target,
                     shared: request.shared,
-                    onFrame: { [weak self] stream, bytes throws(AgentProtocolError) in
-                        try self?.streamReceived(bytes, on: stream)
+                    onList: { [weak self] stream, bytes throws(AgentProtocolError) in
+                        try self?.listReceived(bytes, on: stream)
                     },
-                    onEnd: { [weak self] stream, reason in self?.streamEnded(stream, reason) }
+                    onEnd: { [weak self] stream, end in self?.streamEnded(stream, end) }
                 )
             streams[key] = stream
             stream.shared = request.shared
-            stream.refused = false
+            stream.target = target
+            stream.refusals = 0
             stream.open(on: eventLoop)
         }
+        return nil
     }
 
-    private func streamReceived(_ bytes: ArraySlice<UInt8>, on stream: DiscoverStream) throws(AgentProtocolError) {
-        // The usual frame, a full list, is read for what changed since the last one.
-        if let response = try Frame.devicesResponse(in: bytes) {
-            try listReceived(on: stream) { table throws(AgentProtocolError) in
-                try table.update(
-                    configuration: stream.configuration.name,
-                    endpoint: stream.endpoint,
-                    shared: stream.shared,
-                    serializedResponse: response
-                )
-            }
-            return
-        }
-        switch try Frame(serialized: bytes) {
-        case .devices(let response):
-            try listReceived(on: stream) { table in
-                table.update(
-                    configuration: stream.configuration.name,
-                    endpoint: stream.endpoint,
-                    shared: stream.shared,
-                    devices: response.devices
-                )
-            }
-        case .error(let status):
-            stream.refused = true
-            logger.error(
-                "the handler refused the configuration: \(status)",
-                ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
-            )
-        case let frame:
-            stream.channel?.fail(Status(.failedPrecondition, "expected devices, got \(frame.name)"))
-        }
-    }
-
-    private func listReceived(
-        on stream: DiscoverStream,
-        _ update: (inout InstanceTable) throws(AgentProtocolError) -> [InstanceEvent]
-    ) throws(AgentProtocolError) {
+    /// A full list from a stream: read for what changed since its last one.
+    private func listReceived(_ response: ArraySlice<UInt8>, on stream: DiscoverStream) throws(AgentProtocolError) {
         stream.failures = 0
+        stream.refusals = 0
         if let grace = stream.grace {
             eventLoop.cancelTimer(grace)
             stream.grace = nil
         }
-        try change(update)
-    }
-
-    private func streamEnded(_ stream: DiscoverStream, _ reason: String?) {
-        guard !stopped else { return }
-        stream.failures += 1
-        // Worth a warning while the handler is registered; when it left, the end was expected.
-        if handlers[stream.endpoint] == nil {
-            logger.info(
-                "discover stream ended with its handler",
-                ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
-            )
-        } else if stream.failures == 1 || stream.failures % 10 == 0 {
-            logger.warning(
-                "discover stream ended\(reason.map { ": \($0)" } ?? "")",
-                ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
+        try change { table throws(AgentProtocolError) in
+            try table.update(
+                configuration: stream.configuration.name,
+                endpoint: stream.endpoint,
+                shared: stream.shared,
+                serializedResponse: response
             )
         }
-        if stream.grace == nil, !stream.refused {
+    }
+
+    private func streamEnded(_ stream: DiscoverStream, _ end: DiscoverStream.End) {
+        guard !stopped else { return }
+        let metadata = ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
+        switch end {
+        case .refused(let status):
+            // Akri's agent: INVALID_ARGUMENT (or any status) fails the reconcile, which is tried
+            // again with a delay starting at 500 ms and doubled on every failure. The devices the
+            // stream reported are gone meanwhile.
+            stream.refusals += 1
+            logger.error("the handler refused the configuration: \(status)", metadata)
+            change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
+            guard handlers[stream.endpoint] != nil else { return }
+            let delay = Self.refusalDelay(stream.refusals)
+            stream.retry = eventLoop.scheduleTimer(after: delay) { [weak self, weak stream] in
+                guard let self, let stream else { return }
+                stream.retry = nil
+                if handlers[stream.endpoint] != nil { stream.open(on: eventLoop) }
+            }
+            return
+        case .unreachable(let reason):
+            stream.failures += 1
+            // A handler registered over gRPC that cannot be dialled has gone: Akri's agent drops it
+            // from its registry until it registers again. One over frames is gone when its
+            // registration connection closes; until then it is dialled again.
+            if let handler = handlers[stream.endpoint], handler.channel == nil {
+                handlers[stream.endpoint] = nil
+                logger.info("handler went away (\(reason))", ["handler": handler.name, "endpoint": stream.endpoint])
+            } else if stream.failures == 1 || stream.failures % 10 == 0 {
+                logger.warning("cannot reach the handler: \(reason)", metadata)
+            }
+        case .ended(let reason):
+            stream.failures += 1
+            // Worth a warning while the handler is registered; when it left, the end was expected.
+            if handlers[stream.endpoint] == nil {
+                logger.info("discover stream ended with its handler", metadata)
+            } else if stream.failures == 1 || stream.failures % 10 == 0 {
+                logger.warning("discover stream ended\(reason.map { ": \($0)" } ?? "")", metadata)
+            }
+        }
+        if stream.grace == nil {
             stream.grace = eventLoop.scheduleTimer(after: offlineGrace) { [weak self, weak stream] in
                 guard let self, let stream else { return }
                 stream.grace = nil
@@ -319,10 +415,6 @@ public final class Agent: @unchecked Sendable {
                 change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
             }
         }
-        if stream.refused {
-            change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
-            return
-        }
         // A handler still registered gets dialled again with backoff; one that went away is
         // dialled when it registers again.
         guard handlers[stream.endpoint] != nil else { return }
@@ -332,6 +424,13 @@ public final class Agent: @unchecked Sendable {
             stream.retry = nil
             if handlers[stream.endpoint] != nil { stream.open(on: eventLoop) }
         }
+    }
+
+    /// Akri's reconcile backoff after a refusal: 500 ms, doubled each time (Akri sets no cap;
+    /// ours is 5 minutes, so a fixed handler is asked again within that).
+    static func refusalDelay(_ refusals: Int) -> Duration {
+        let delay = Duration.milliseconds(500 * (1 << min(max(refusals - 1, 0), 10)))
+        return min(delay, .seconds(300))
     }
 
     // MARK: - Watchers

@@ -4,60 +4,51 @@ import DiscoveryService
 import IO
 import Logging
 
-/// One Discover stream on the handler's socket: the agent sends `discover` with a Configuration's
-/// details; the handler answers with `devices` frames, each the full current list, the first at
-/// once and then one after every change, or with one `error` frame (code 3, with the problem's
-/// line and column) when the details are invalid. The agent ends the stream by closing.
+/// One Discover stream on the handler: a Configuration's details came with the request; the
+/// handler answers with full device lists, the first at once and then one after every change,
+/// or ends the stream with INVALID_ARGUMENT (the problems with their line and column) when the
+/// details are invalid. The agent ends the stream (closing the connection, or cancelling the
+/// call). The same over frames and gRPC (``DiscoverTransport``).
 ///
 /// `@unchecked Sendable`: lives on the handler's loop; its discoverer reports changes there.
 final class DiscoverySession: @unchecked Sendable {
-    private let channel: FrameConnection
+    private let transport: any DiscoverTransport
     private let pool: BrokerPool
     private let logger: Logger
     private let environment: [String: String]
     private let identity: String
     private let onEnd: (DiscoverySession) -> Void
     private var discoverer: Discoverer?
+    private var ended = false
     /// Every present device, serialized as a `v0.Device`, by id: a change re-encodes only the
     /// devices it touched.
     private var encoded: [String: [UInt8]] = [:]
     /// A list is owed to the agent (a change happened since the last one was sent).
     private var owed = false
     private var sendScheduled = false
+    /// The newest list is over the agent's message limit: said once, until it fits again.
+    private var overLimit = false
     /// Above this many unsent bytes the agent is slow: later lists wait, coalesced into one.
     private let backlogLimit = 1 << 20
 
     init(
-        connection: Connection,
+        transport: any DiscoverTransport,
         pool: BrokerPool,
         identity: String,
         environment: [String: String],
         logger: Logger,
-        frameLimits: FrameConnection.Limits,
         onEnd: @escaping (DiscoverySession) -> Void
     ) {
+        self.transport = transport
         self.pool = pool
         self.identity = identity
         self.environment = environment
         self.logger = logger
         self.onEnd = onEnd
-        weak var session: DiscoverySession?
-        channel = FrameConnection(
-            connection,
-            limits: frameLimits,
-            onFrame: { _, frame in session?.received(frame) },
-            onClose: { _, reason in session?.ended(reason) }
-        )
-        session = self
-        channel.drained = { [weak self] in self?.sendIfOwed() }
     }
 
-    private func received(_ frame: Frame) {
-        guard case .discover(let request) = frame, discoverer == nil else {
-            let expected = discoverer == nil ? "discover" : "nothing (the stream is open)"
-            channel.fail(Status(.failedPrecondition, "expected \(expected), got \(frame.name)"))
-            return
-        }
+    /// Starts discovering what `request` asks for, or refuses it.
+    func start(_ request: DiscoverRequest) {
         let details: DiscoveryDetails
         do {
             let parsed = try DiscoveryDetails.parse(
@@ -69,7 +60,7 @@ final class DiscoverySession: @unchecked Sendable {
         } catch {
             let problems = error.problems.filter { $0.severity == .error }
             logger.warning("refused discovery details: \(problems.map(\.description).joined(separator: "; "))")
-            channel.fail(Status(.invalidArgument, problems.map(\.description).joined(separator: "\n")))
+            transport.refuse(Status(.invalidArgument, problems.map(\.description).joined(separator: "\n")))
             return
         }
         do {
@@ -89,7 +80,7 @@ final class DiscoverySession: @unchecked Sendable {
             owed = true
             sendIfOwed()
         } catch {
-            channel.fail(Status(.invalidArgument, "\(error)"))
+            transport.refuse(Status(.invalidArgument, "\(error)"))
         }
     }
 
@@ -114,27 +105,50 @@ final class DiscoverySession: @unchecked Sendable {
         }
     }
 
-    private func sendIfOwed() {
-        guard owed, discoverer != nil, channel.isOpen, channel.bufferedOutboundBytes < backlogLimit else { return }
-        owed = false
-        // In any order: each list replaces the last whole, and sorting a long list on every change costs.
-        channel.sendFramed(Frame.framedDevices(encoded.values))
+    /// The transport has room again.
+    func writable() {
+        sendIfOwed()
     }
 
-    /// Ends the stream: closes the connection and stops discovering.
+    private func sendIfOwed() {
+        guard owed, discoverer != nil, transport.isOpen, transport.backlog < backlogLimit else { return }
+        if let limit = transport.responseLimit {
+            let length = DiscoverResponse.serializedLength(devices: encoded.values)
+            guard length <= limit else {
+                if !overLimit {
+                    overLimit = true
+                    logger.error(
+                        "the device list of \(encoded.count) devices is \(length) bytes, over the \(limit) bytes the agent accepts in one gRPC message (tonic's default is 4 MiB); holding lists back until one fits (--grpc-max-message raises it for agents configured for more)"
+                    )
+                }
+                return
+            }
+            if overLimit {
+                overLimit = false
+                logger.info("the device list fits the agent's gRPC message limit again (\(encoded.count) devices)")
+            }
+        }
+        owed = false
+        transport.send(devices: encoded.values)
+    }
+
+    /// Ends the stream: closes it and stops discovering.
     func stop() async {
         let discoverer = await withCheckedContinuation { (continuation: CheckedContinuation<Discoverer?, Never>) in
             pool.eventLoop.execute { [self] in
                 let discoverer = self.discoverer
                 self.discoverer = nil
-                channel.close()
+                transport.close()
                 continuation.resume(returning: discoverer)
             }
         }
         await discoverer?.stop()
     }
 
-    private func ended(_ reason: String?) {
+    /// The agent ended the stream (or the connection broke), with why when it was not clean.
+    func ended(_ reason: String?) {
+        guard !ended else { return }
+        ended = true
         if let reason { logger.info("discover stream ended: \(reason)") } else { logger.debug("discover stream ended") }
         let discoverer = discoverer
         self.discoverer = nil

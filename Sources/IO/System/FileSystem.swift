@@ -43,6 +43,14 @@ public enum FileSystem {
         return stat(path, &information) == 0 && (information.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Which file `path` names now (device and inode), or nil when nothing is there: a socket
+    /// bound again by a restarted server is a new file at the same path.
+    public static func identity(of path: String) -> FileIdentity? {
+        var information = stat()
+        guard stat(path, &information) == 0 else { return nil }
+        return FileIdentity(device: UInt64(information.st_dev), inode: UInt64(information.st_ino))
+    }
+
     /// A new private (mode 0700) directory `DIR/PREFIX.XXXXXX`, DIR being `$TMPDIR` or `/tmp`.
     public static func makeTemporaryDirectory(prefix: String, environment: [String: String]) throws(IOError) -> String {
         let base = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
@@ -58,6 +66,14 @@ public enum FileSystem {
     public static func removeDirectory(_ path: String) -> Bool {
         rmdir(path) == 0
     }
+}
+
+/// A file as the kernel knows it: device and inode.
+public struct FileIdentity: Hashable, Sendable {
+    /// The device.
+    public let device: UInt64
+    /// The inode.
+    public let inode: UInt64
 }
 
 private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {

@@ -12,16 +12,21 @@ enum HandlerCommand: Command {
         name: "mqtt-discovery handler",
         abstract: "Run the MQTT discovery handler daemon: serve Discover streams and stay registered with the agent.",
         discussion: """
-            The handler binds DIR/mqtt.sock (a stale socket file is replaced; mode 0660), then registers
-            with the agent on DIR/agent-registration.sock as "mqtt" (shared devices) and keeps that
-            connection open: when the agent goes away it registers again as soon as the agent is back.
+            The handler binds DIR/mqtt.sock (a stale socket file is replaced; mode 0660) and serves
+            Discover there in gRPC (as Akri's agent calls it) and in frames, told apart by the first byte.
+            Then it registers with the agent on DIR/agent-registration.sock as "mqtt" (shared devices):
+            over gRPC when the agent speaks HTTP/2 (Akri's agent, ours), over frames otherwise, detected
+            and logged once (--agent-protocol overrides). It registers again when the agent restarts or
+            drops a Discover stream, as Akri's handlers do. With POD_IP (Akri's network mode) it also
+            serves gRPC on POD_IP:--grpc-port and registers http://POD_IP:PORT as a NETWORK endpoint.
             Each Discover stream (one per Configuration) gets the full device list at once and again after
-            every change, or one error (code 3, with line:column) for invalid details. Streams share one
-            MQTT session per broker, client id and credentials. See Proto/PROTOCOL.md.
+            every change, or INVALID_ARGUMENT (with line:column) for invalid details. A list over
+            --grpc-max-message is held back (one log line) until it fits. Streams share one MQTT session
+            per broker, client id and credentials. See Proto/PROTOCOL.md.
             SIGINT or SIGTERM closes the streams, disconnects from the brokers, removes the socket and
             exits 0. Exits 66 when DIR does not exist, 1 when the socket cannot be bound.
             """,
-        arguments: [LocalAgent.directory.spec, LocalAgent.frameDeadline.spec] + logging.arguments
+        arguments: [LocalAgent.directory.spec] + LocalAgent.handlerArguments + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
@@ -38,7 +43,7 @@ enum HandlerCommand: Command {
             eventLoop: loop,
             environment: environment,
             logger: logger,
-            frameLimits: .standard(frameDeadline: try arguments(LocalAgent.frameDeadline))
+            options: try LocalAgent.handlerOptions(arguments)
         )
         let (finished, finish) = AsyncStream<Void>.makeStream()
         let signals = Signals.onTermination { finish.yield() }

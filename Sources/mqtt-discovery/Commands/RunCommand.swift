@@ -30,7 +30,8 @@ enum RunCommand: Command {
             SIGINT or SIGTERM stops the commands, disconnects from the brokers, removes the sockets and exits
             0. Exits 65 when a file has errors (FILE:LINE:COLUMN: message), 66 when one cannot be read.
             """,
-        arguments: LocalAgent.arguments + [directory.spec, output.spec] + logging.arguments
+        arguments: LocalAgent.arguments + [directory.spec, output.spec, LocalAgent.agentProtocol.spec]
+            + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {

@@ -56,6 +56,50 @@ enum LocalAgent {
         default: .seconds(30)
     )
 
+    /// Which protocol the handler registers in.
+    static let agentProtocol = Option<AgentProtocolChoice>.choice(
+        "--agent-protocol",
+        help: "How the handler registers with the agent: auto detects gRPC (Akri's agent) or frames.",
+        default: .auto
+    )
+    /// Akri's network mode.
+    static let podIP = Option<String?>.text(
+        "--pod-ip",
+        value: "IP",
+        help: "Serve gRPC on IP:--grpc-port too and register it as a NETWORK endpoint (Akri's network mode).",
+        environment: "POD_IP"
+    )
+    static let grpcPort = Option<UInt16>.integer(
+        "--grpc-port",
+        value: "PORT",
+        help: "The TCP port of network mode.",
+        in: 1...65_535,
+        default: 10_000
+    )
+    static let grpcMaxMessage = Option<Int>.integer(
+        "--grpc-max-message",
+        value: "BYTES",
+        help: "The largest device list sent to a gRPC agent (tonic's default receive limit).",
+        in: 1_024...(1 << 30),
+        default: 4 << 20
+    )
+
+    /// The handler's options.
+    static let handlerArguments = [
+        agentProtocol.spec, podIP.spec, grpcPort.spec, grpcMaxMessage.spec, frameDeadline.spec,
+    ]
+
+    /// The handler's options, read.
+    static func handlerOptions(_ arguments: ParsedArguments) throws -> DiscoveryHandlerServer.Options {
+        var options = DiscoveryHandlerServer.Options()
+        options.agentProtocol = try arguments(agentProtocol)
+        options.podIP = try arguments(podIP).flatMap { $0.isEmpty ? nil : $0 }
+        options.grpcPort = try arguments(grpcPort)
+        options.grpcMessageLimit = try arguments(grpcMaxMessage)
+        options.frameLimits = .standard(frameDeadline: try arguments(frameDeadline))
+        return options
+    }
+
     /// The options both commands take.
     static let arguments = [
         configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec,
@@ -125,7 +169,7 @@ enum LocalAgent {
                 eventLoop: loop,
                 environment: environment,
                 logger: logger,
-                frameLimits: .standard(frameDeadline: try arguments(frameDeadline))
+                options: try handlerOptions(arguments)
             )
             : nil
 

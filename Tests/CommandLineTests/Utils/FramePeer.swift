@@ -157,15 +157,23 @@ final class FakeRegistrationServer: Sendable {
         listener = try await PeerListener(path: path, loop: loop)
     }
 
+    /// Connections that did not register: an HTTP/2 preface (a handler trying gRPC first),
+    /// refused by the frame reader with an `error` frame, as an agent that speaks only frames does.
+    let refusedConnections = Mutex(0)
+
     /// Waits for a handler to connect and register; answers `registered`.
     func nextRegistration(timeout: Duration = .seconds(15)) async throws -> RegisterDiscoveryHandlerRequest {
-        let (peer, frame) = try await listener.next(timeout: timeout)
-        guard case .register(let request)? = frame else {
-            throw TestSupportError("a handler connected without registering")
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (peer, frame) = try await listener.next(timeout: deadline - ContinuousClock.now)
+            guard case .register(let request)? = frame else {
+                refusedConnections.withLock { $0 += 1 }
+                continue
+            }
+            peer.send(.registered)
+            connected.withLock { $0.append(peer) }
+            return request
         }
-        peer.send(.registered)
-        connected.withLock { $0.append(peer) }
-        return request
     }
 
     /// Goes away as a restarting agent does: stops listening and drops every connection.
