@@ -35,9 +35,14 @@ public final class GRPCClient: @unchecked Sendable {
             switch result {
             case .success(let connection):
                 let client = GRPCClient(endpoint: endpoint, maximumMessageSize: maximumMessageSize)
+                // Stream windows hold a whole message, so credit can wait until one is whole.
+                var configuration = HTTP2Connection.Configuration()
+                configuration.initialWindowSize = max(configuration.initialWindowSize, maximumMessageSize + 5 + configuration.maxFrameSize)
+                configuration.connectionWindowSize = 2 * configuration.initialWindowSize
                 client.channel = HTTP2Channel(
                     connection,
                     role: .client,
+                    configuration: configuration,
                     onEvent: { [weak client] _, event in client?.handle(event) },
                     onClose: { [weak client] _, reason in client?.closed(reason) }
                 )
@@ -136,6 +141,7 @@ public final class GRPCClient: @unchecked Sendable {
 
     func cancel(_ call: GRPCClientCall, _ status: GRPCStatus) {
         guard let id = call.streamID, calls.removeValue(forKey: id) != nil else { return }
+        channel.consume(id, call.reader.bufferedByteCount)
         channel.resetStream(id, .cancel)
         call.end(status)
     }
@@ -156,10 +162,15 @@ public final class GRPCClient: @unchecked Sendable {
                 finish(id, GRPCHeaders.status(fields))
             }
         case .data(let id, let bytes, let endStream):
-            guard let call = calls[id] else { return }
+            guard let call = calls[id] else {
+                channel.consume(id, bytes.count)
+                return
+            }
             call.reader.append(bytes)
             do {
                 while let message = try call.reader.next() {
+                    // A whole message is consumed: its credit goes back as it is handed over.
+                    channel.consume(id, 5 + message.count)
                     call.onMessage?(message)
                     if calls[id] == nil { return }
                 }
@@ -185,7 +196,9 @@ public final class GRPCClient: @unchecked Sendable {
     }
 
     private func finish(_ id: UInt32, _ status: GRPCStatus) {
-        calls.removeValue(forKey: id)?.end(status)
+        guard let call = calls.removeValue(forKey: id) else { return }
+        channel.consume(id, call.reader.bufferedByteCount)
+        call.end(status)
     }
 
     private func closed(_ reason: String?) {

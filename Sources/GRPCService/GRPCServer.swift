@@ -26,11 +26,25 @@ public final class GRPCServer: @unchecked Sendable {
         public var bufferBudget = 64 << 20
         /// How long a request may take to arrive whole (30 s).
         public var requestDeadline: Duration = .seconds(30)
-        /// The HTTP/2 settings announced.
+        /// The HTTP/2 settings announced. The stream window is set to hold a whole request, so
+        /// credit can wait until a request is whole (``init()``).
         public var http2 = HTTP2Connection.Configuration()
 
         /// The defaults.
         public init() {}
+
+        /// The HTTP/2 settings served with: stream windows hold a whole request (credit waits
+        /// until a request is whole), and the connection's two, the most one connection can make
+        /// the server hold.
+        var served: HTTP2Connection.Configuration {
+            var configuration = http2
+            configuration.initialWindowSize = max(
+                configuration.initialWindowSize,
+                maximumMessageSize + 5 + configuration.maxFrameSize
+            )
+            configuration.connectionWindowSize = max(configuration.connectionWindowSize, 2 * configuration.initialWindowSize)
+            return configuration
+        }
     }
 
     /// The loop.
@@ -70,7 +84,7 @@ public final class GRPCServer: @unchecked Sendable {
         let channel = HTTP2Channel(
             connection,
             role: .server,
-            configuration: limits.http2,
+            configuration: limits.served,
             initialBytes: [],
             onEvent: { [weak self] channel, event in self?.handle(event, on: channel) },
             onClose: { [weak self] channel, reason in self?.closed(channel, reason) }
@@ -96,6 +110,7 @@ public final class GRPCServer: @unchecked Sendable {
             open(id, fields, endStream: endStream, on: served)
         case .data(let id, let bytes, let endStream):
             guard let call = served.calls[id], !call.dispatched else {
+                served.channel.consume(id, bytes.count)
                 if served.calls[id] != nil, !bytes.isEmpty {
                     fail(id, GRPCStatus(.internal, "more than one request message"), on: served)
                 }
@@ -109,7 +124,9 @@ public final class GRPCServer: @unchecked Sendable {
                     guard call.request == nil else {
                         throw GRPCStatus(.internal, "more than one request message")
                     }
+                    // The request is whole: its octets are consumed, and their credit goes back.
                     call.request = message
+                    served.channel.consume(id, 5 + message.count)
                 }
             } catch {
                 fail(id, error, on: served)
@@ -228,9 +245,12 @@ public final class GRPCServer: @unchecked Sendable {
         if !requestEnded { channel.resetStream(id, .noError) }
     }
 
+    /// Drops what a call holds of an unfinished request, giving its flow-control credit back.
     private func release(_ call: GRPCServerCall) {
-        buffered -= call.reader.bufferedByteCount
+        let held = call.reader.bufferedByteCount
+        buffered -= held
         call.reader = GRPCMessageReader(maximumMessageSize: limits.maximumMessageSize)
+        call.release(held)
     }
 
     private func end(_ id: UInt32, on served: ServedConnection, reason: String?) {

@@ -85,6 +85,12 @@ public final class GRPCServerCall: @unchecked Sendable {
         }
     }
 
+    /// Gives back the flow-control credit of `count` octets of request dropped unread.
+    func release(_ count: Int) {
+        guard count > 0 else { return }
+        channel?.consume(streamID, count)
+    }
+
     /// The call ended without finishing.
     func cancelled(_ reason: String) {
         guard !isFinished else { return }

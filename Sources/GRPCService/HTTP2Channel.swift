@@ -83,6 +83,12 @@ public final class HTTP2Channel: ConnectionDelegate, @unchecked Sendable {
         flush()
     }
 
+    /// Gives back flow-control credit for `count` octets of a stream's DATA, now consumed.
+    public func consume(_ streamID: UInt32, _ count: Int) {
+        state.consume(streamID, count)
+        flush()
+    }
+
     /// Octets of DATA queued on a stream for want of flow-control credit.
     public func queuedBytes(_ streamID: UInt32) -> Int { state.queuedBytes(streamID) }
 

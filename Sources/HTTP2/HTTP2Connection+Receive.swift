@@ -256,26 +256,23 @@ extension HTTP2Connection {
             )
         }
         connectionReceiveWindow -= length
-        // Credit for the connection is given back at once, whatever becomes of the stream: what
-        // a stream may hold is bounded by its own window and by the reader above.
-        connectionUnacknowledged += length
-        if connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
-            write(HTTP2Frame(streamID: 0, payload: .windowUpdate(increment: UInt32(connectionUnacknowledged))))
-            connectionReceiveWindow += connectionUnacknowledged
-            connectionUnacknowledged = 0
-        }
         guard var stream = streams[id] else {
+            // Nobody will consume DATA of a stream that is gone: its credit comes back at once.
+            creditConnection(length)
             if isIdle(id) { throw .connection(.protocolError, "DATA on idle stream \(id) (RFC 9113 §5.1)") }
             if closedStreams[id] == .resetLocally { return }
             throw .stream(id, .streamClosed, "DATA on closed stream \(id) (RFC 9113 §5.1)")
         }
         guard !stream.remoteEnded else {
+            creditConnection(length)
             throw .stream(id, .streamClosed, "DATA after the peer ended the stream (RFC 9113 §5.1)")
         }
         guard stream.receivedHeaders else {
+            creditConnection(length)
             throw .stream(id, .protocolError, "DATA before the response head (RFC 9113 §8.1)")
         }
         guard length <= stream.receiveWindow else {
+            creditConnection(length)
             throw .stream(
                 id,
                 .flowControlError,
@@ -283,19 +280,39 @@ extension HTTP2Connection {
             )
         }
         stream.receiveWindow -= length
-        if endStream {
-            stream.remoteEnded = true
-        } else {
-            stream.unacknowledged += length
-            if stream.unacknowledged >= configuration.initialWindowSize / 2 {
-                write(HTTP2Frame(streamID: id, payload: .windowUpdate(increment: UInt32(stream.unacknowledged))))
-                stream.receiveWindow += stream.unacknowledged
-                stream.unacknowledged = 0
-            }
-        }
+        if endStream { stream.remoteEnded = true }
         streams[id] = stream
+        // Padding is never handed over: it is consumed here; the data when the user says so.
+        if length > bytes.count { consume(id, length - bytes.count) }
         events.append(.data(streamID: id, bytes, endStream: endStream))
         if endStream { endedRemotely(id) }
+    }
+
+    /// Gives the peer credit for `count` octets of the connection's window.
+    mutating func creditConnection(_ count: Int) {
+        connectionUnacknowledged += count
+        if connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
+            write(HTTP2Frame(streamID: 0, payload: .windowUpdate(increment: UInt32(connectionUnacknowledged))))
+            connectionReceiveWindow += connectionUnacknowledged
+            connectionUnacknowledged = 0
+        }
+    }
+
+    /// Says that `count` octets of a stream's DATA have been consumed: their flow-control credit
+    /// goes back to the peer, for the connection and (while it can still send) the stream, in
+    /// WINDOW_UPDATEs once half a window is owed. DATA not yet consumed is what the peer may
+    /// make us hold: at most a window per stream and one for the whole connection.
+    public mutating func consume(_ streamID: UInt32, _ count: Int) {
+        guard count > 0, failure == nil else { return }
+        creditConnection(count)
+        guard var stream = streams[streamID], !stream.remoteEnded else { return }
+        stream.unacknowledged += count
+        if stream.unacknowledged >= configuration.initialWindowSize / 2 {
+            write(HTTP2Frame(streamID: streamID, payload: .windowUpdate(increment: UInt32(stream.unacknowledged))))
+            stream.receiveWindow += stream.unacknowledged
+            stream.unacknowledged = 0
+        }
+        streams[streamID] = stream
     }
 
     private mutating func receiveReset(_ id: UInt32, _ code: HTTP2ErrorCode) throws(HTTP2Error) {

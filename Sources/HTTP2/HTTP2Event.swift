@@ -7,7 +7,8 @@ public enum HTTP2Event: Hashable, Sendable {
     case settings(HTTP2Settings)
     /// A complete field section: a request or response head, or trailers.
     case headers(streamID: UInt32, [HeaderField], endStream: Bool)
-    /// Data on a stream (flow-control credit for it is given back by the connection).
+    /// Data on a stream. Its flow-control credit goes back to the peer once the user says it was
+    /// consumed (``HTTP2Connection/consume(_:_:)``).
     case data(streamID: UInt32, ArraySlice<UInt8>, endStream: Bool)
     /// Both sides have ended the stream, the peer last.
     case streamClosed(streamID: UInt32)

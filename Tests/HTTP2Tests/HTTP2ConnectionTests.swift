@@ -16,16 +16,24 @@ struct Pair {
         pump()
     }
 
-    /// Moves output both ways until neither side has anything to say.
+    /// Moves output both ways until neither side has anything to say; each side consumes the
+    /// DATA it gets at once, as an application reading every message would.
     mutating func pump() {
         while client.hasOutput || server.hasOutput {
             let toServer = client.takeOutput()
-            if !toServer.isEmpty { serverEvents += server.receive(toServer) }
+            if !toServer.isEmpty { serverEvents += Self.consuming(server.receive(toServer), by: &server) }
             let toClient = server.takeOutput()
-            if !toClient.isEmpty { clientEvents += client.receive(toClient) }
+            if !toClient.isEmpty { clientEvents += Self.consuming(client.receive(toClient), by: &client) }
         }
         clientEvents += client.takeEvents()
         serverEvents += server.takeEvents()
+    }
+}
+
+extension Pair {
+    static func consuming(_ events: [HTTP2Event], by connection: inout HTTP2Connection) -> [HTTP2Event] {
+        for case .data(let id, let bytes, _) in events { connection.consume(id, bytes.count) }
+        return events
     }
 }
 
@@ -125,7 +133,9 @@ struct HTTP2ConnectionTests {
         #expect(sizes.reduce(0, +) == 65_535)
         #expect(pair.server.queuedBytes(id) == 100_000 - 65_535)
         // The client consumes what arrived and gives credit back; the rest follows.
-        for frame in frames { pair.clientEvents += pair.client.receive(frame.encoded) }
+        for frame in frames {
+            pair.clientEvents += Pair.consuming(pair.client.receive(frame.encoded), by: &pair.client)
+        }
         pair.pump()
         let received = pair.clientEvents.reduce(0) { total, event in
             if case .data(_, let bytes, _) = event { return total + bytes.count }
@@ -201,16 +211,33 @@ struct HTTP2ConnectionTests {
         var many = RawClient(configuration: configuration)
         many.send(HTTP2Frame(streamID: 1, payload: .data([UInt8](repeating: 0, count: 10)[...], endStream: false)))
         #expect(many.goAway?.code == .protocolError)  // DATA on an idle stream
-        // Credit for the connection is given back as DATA arrives, so only one frame larger than
-        // the whole window can pass it.
+        // Credit comes back only for DATA consumed: five streams holding 16,000 octets each
+        // pass the connection's 65,535.
         configuration.initialWindowSize = 1 << 20
-        configuration.maxFrameSize = 100_000
         var connection = RawClient(configuration: configuration)
-        connection.headers(1)
-        connection.send(
-            HTTP2Frame(streamID: 1, payload: .data([UInt8](repeating: 0, count: 70_000)[...], endStream: false))
-        )
+        for stream in stride(from: UInt32(1), through: 9, by: 2) {
+            connection.headers(stream)
+            connection.send(HTTP2Frame(streamID: stream, payload: .data([UInt8](repeating: 0, count: 16_000)[...], endStream: false)))
+        }
         #expect(connection.goAway?.code == .flowControlError)
+    }
+
+    @Test("Consumed DATA gives credit back in WINDOW_UPDATEs once half a window is owed; padding at once")
+    func credit() {
+        var configuration = HTTP2Connection.Configuration()
+        configuration.initialWindowSize = 1_000
+        configuration.connectionWindowSize = 65_535
+        var raw = RawClient(configuration: configuration)
+        raw.headers(1)
+        raw.send(HTTP2Frame(streamID: 1, payload: .data([UInt8](repeating: 0, count: 400)[...], endStream: false, padding: 100)))
+        raw.server.consume(1, 399)
+        raw.send([])
+        #expect(!raw.output.contains { $0.streamID == 1 && $0.payload == .windowUpdate(increment: 499) })
+        raw.server.consume(1, 1)
+        raw.send([])
+        #expect(raw.output.contains { $0.streamID == 1 && $0.payload == .windowUpdate(increment: 500) })
+        raw.send(HTTP2Frame(streamID: 1, payload: .data([UInt8](repeating: 0, count: 600)[...], endStream: false)))
+        #expect(raw.resets(1) == [], "500 were given back: 400 + 600 fit the window of 1,000 + 500")
     }
 
     @Test(
