@@ -143,6 +143,7 @@ let package = Package(
         .testTarget(name: "HPACKTests", dependencies: ["HPACK"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"]),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HPACK"]),
+        .testTarget(name: "HTTP2InteropTests", dependencies: ["HTTP2", "HPACK", "TestSupport"]),
         .testTarget(name: "GRPCServiceTests", dependencies: ["GRPCService", "GRPC", "IO", "TestSupport"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON", "Checksum"]),
         .testTarget(

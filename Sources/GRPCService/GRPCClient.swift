@@ -37,7 +37,10 @@ public final class GRPCClient: @unchecked Sendable {
                 let client = GRPCClient(endpoint: endpoint, maximumMessageSize: maximumMessageSize)
                 // Stream windows hold a whole message, so credit can wait until one is whole.
                 var configuration = HTTP2Connection.Configuration()
-                configuration.initialWindowSize = max(configuration.initialWindowSize, maximumMessageSize + 5 + configuration.maxFrameSize)
+                configuration.initialWindowSize = max(
+                    configuration.initialWindowSize,
+                    maximumMessageSize + 5 + configuration.maxFrameSize
+                )
                 configuration.connectionWindowSize = 2 * configuration.initialWindowSize
                 client.channel = HTTP2Channel(
                     connection,

@@ -42,7 +42,10 @@ public final class GRPCServer: @unchecked Sendable {
                 configuration.initialWindowSize,
                 maximumMessageSize + 5 + configuration.maxFrameSize
             )
-            configuration.connectionWindowSize = max(configuration.connectionWindowSize, 2 * configuration.initialWindowSize)
+            configuration.connectionWindowSize = max(
+                configuration.connectionWindowSize,
+                2 * configuration.initialWindowSize
+            )
             return configuration
         }
     }

@@ -2,6 +2,7 @@
 // Everything else lives in the library modules.
 
 import CommandLineSupport
+import IO
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -27,5 +28,6 @@ let tool = CommandLineTool(
         DecodeCommand.self,
     ]
 )
+Host.raiseOpenFileLimit()
 let status = await tool.run(Array(CommandLine.arguments.dropFirst()), environment: Environment.current())
 exit(status.rawValue)

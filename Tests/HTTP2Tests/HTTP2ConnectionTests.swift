@@ -217,7 +217,12 @@ struct HTTP2ConnectionTests {
         var connection = RawClient(configuration: configuration)
         for stream in stride(from: UInt32(1), through: 9, by: 2) {
             connection.headers(stream)
-            connection.send(HTTP2Frame(streamID: stream, payload: .data([UInt8](repeating: 0, count: 16_000)[...], endStream: false)))
+            connection.send(
+                HTTP2Frame(
+                    streamID: stream,
+                    payload: .data([UInt8](repeating: 0, count: 16_000)[...], endStream: false)
+                )
+            )
         }
         #expect(connection.goAway?.code == .flowControlError)
     }
@@ -229,7 +234,12 @@ struct HTTP2ConnectionTests {
         configuration.connectionWindowSize = 65_535
         var raw = RawClient(configuration: configuration)
         raw.headers(1)
-        raw.send(HTTP2Frame(streamID: 1, payload: .data([UInt8](repeating: 0, count: 400)[...], endStream: false, padding: 100)))
+        raw.send(
+            HTTP2Frame(
+                streamID: 1,
+                payload: .data([UInt8](repeating: 0, count: 400)[...], endStream: false, padding: 100)
+            )
+        )
         raw.server.consume(1, 399)
         raw.send([])
         #expect(!raw.output.contains { $0.streamID == 1 && $0.payload == .windowUpdate(increment: 499) })

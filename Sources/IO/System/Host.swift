@@ -13,6 +13,21 @@ public enum Host {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Raises the soft limit on open descriptors to the hard limit, as servers do (Go since 1.19):
+    /// the soft default of 1,024 exists for `select(2)`, which nothing here uses, and every agent
+    /// or handler connection costs one. Returns the limit now in effect.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+
     /// The wall-clock time in milliseconds since 1970 (UTC), for timestamps shown to people and
     /// written to time-series databases; durations use the monotonic clock instead.
     public static var wallClockMilliseconds: Int64 {
