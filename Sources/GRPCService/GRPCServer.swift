@@ -196,7 +196,7 @@ public final class GRPCServer: @unchecked Sendable {
                 call.dispatched
                 ? GRPCStatus(.deadlineExceeded, "the call's deadline of \(request.timeout ?? .zero) passed")
                 : GRPCStatus(.deadlineExceeded, "the request did not arrive whole within \(requestDeadline)")
-            call.finish(status)
+            call.expire(status)
             end(id, on: served, reason: status.message)
         }
         if endStream { requestEnded(call, on: served) }
@@ -223,7 +223,7 @@ public final class GRPCServer: @unchecked Sendable {
             call.deadline = eventLoop.scheduleTimer(after: timeout) { [weak self, weak call, weak served] in
                 guard let self, let call, let served else { return }
                 call.deadline = nil
-                call.finish(GRPCStatus(.deadlineExceeded, "the call's deadline of \(timeout) passed"))
+                call.expire(GRPCStatus(.deadlineExceeded, "the call's deadline of \(timeout) passed"))
                 end(call.streamID, on: served, reason: "its deadline of \(timeout) passed")
             }
         }

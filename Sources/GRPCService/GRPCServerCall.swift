@@ -91,6 +91,14 @@ public final class GRPCServerCall: @unchecked Sendable {
         channel?.consume(streamID, count)
     }
 
+    /// The deadline passed: the method hears it (``onCancel``), then the client gets `status`.
+    func expire(_ status: GRPCStatus) {
+        let onCancel = onCancel
+        self.onCancel = nil
+        onCancel?(status.message)
+        finish(status)
+    }
+
     /// The call ended without finishing.
     func cancelled(_ reason: String) {
         guard !isFinished else { return }

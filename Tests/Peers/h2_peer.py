@@ -4,6 +4,7 @@
 
   attack SOCKET KIND [--path PATH]   one attack on one connection; prints what the server did
   discover SOCKET DETAILS_FILE       a Discover call with h2's connection; prints the first list
+  deadline SOCKET PATH TIMEOUT       a call with grpc-timeout the client never cancels
   vectors OUT.json                   frames of every type and header blocks (Huffman and not, a
                                      small dynamic table evicting) as h2's libraries encode them
   read-ours IN.json                  what h2's libraries make of frames and blocks we encoded
@@ -263,6 +264,46 @@ def discover(args):
     sock.close()
 
 
+def deadline(args):
+    """A call with grpc-timeout that the client never cancels: only the server can end it."""
+    sock = connect(args.socket)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    stream = conn.get_next_available_stream_id()
+    conn.send_headers(
+        stream,
+        [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", args.path),
+            (":authority", "[::1]:50051"),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+            ("grpc-timeout", args.timeout),
+        ],
+    )
+    conn.send_data(stream, grpc_message(b""), end_stream=True)
+    sock.sendall(conn.data_to_send())
+    trailers = {}
+    reset = None
+    done = False
+    while not done:
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            break
+        for event in conn.receive_data(chunk):
+            if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
+                trailers.update(dict(event.headers))
+            elif isinstance(event, h2.events.StreamReset):
+                reset = event.error_code
+                done = True
+            elif isinstance(event, h2.events.StreamEnded):
+                done = True
+        sock.sendall(conn.data_to_send())
+    emit(event="ended", grpc_status=trailers.get("grpc-status"), grpc_message=trailers.get("grpc-message"), reset=reset)
+    sock.close()
+
+
 def encode_varint(value):
     out = b""
     while value >= 0x80:
@@ -358,6 +399,10 @@ def main():
     p = commands.add_parser("discover")
     p.add_argument("socket")
     p.add_argument("details")
+    p = commands.add_parser("deadline")
+    p.add_argument("socket")
+    p.add_argument("path")
+    p.add_argument("timeout")
     p = commands.add_parser("vectors")
     p.add_argument("output")
     p = commands.add_parser("read-ours")
@@ -366,7 +411,14 @@ def main():
     p.add_argument("socket")
     p.add_argument("count", type=int)
     args = parser.parse_args()
-    commands = {"attack": attack, "discover": discover, "idle": idle, "vectors": vectors, "read-ours": read_ours}
+    commands = {
+        "attack": attack,
+        "discover": discover,
+        "deadline": deadline,
+        "idle": idle,
+        "vectors": vectors,
+        "read-ours": read_ours,
+    }
     commands[args.command](args)
 
 
