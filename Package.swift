@@ -127,10 +127,17 @@ let package = Package(
             ],
             path: "Sources/Benchmarks"
         ),
+        // Fuzzers (Scripts/fuzz): libFuzzer under the sanitizers, or replaying files.
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "mqtt-codec-fuzzer",
-            dependencies: ["MQTTCodec"],
+            dependencies: ["MQTTCodec", "FuzzDriver"],
             path: "Sources/MQTTCodecFuzzer"
+        ),
+        .executableTarget(
+            name: "http2-fuzzer",
+            dependencies: ["HTTP2", "HPACK", "FuzzDriver"],
+            path: "Sources/HTTP2Fuzzer"
         ),
 
         // MARK: - Tests

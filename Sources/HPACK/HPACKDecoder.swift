@@ -131,6 +131,9 @@ private struct Reader {
             guard offset < bytes.endIndex else { throw HPACKError("the block ends inside an integer", at: start) }
             let byte = bytes[offset]
             offset += 1
+            // Five continuation octets carry 35 bits, past 2^30 already: a longer run (zeros, say)
+            // would shift past Int's width and wrap negative.
+            guard shift <= 28 else { throw HPACKError("an integer over 2^30 (RFC 7541 §5.1)", at: start) }
             value += Int(byte & 0x7F) << shift
             shift += 7
             guard value < 1 << 30 else { throw HPACKError("an integer over 2^30 (RFC 7541 §5.1)", at: start) }

@@ -196,6 +196,11 @@ struct HPACKErrorTests {
         #expect(Self.error([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F])?.message == "an integer over 2^30 (RFC 7541 §5.1)")
         #expect(Self.error([0x00, 0x05, 0x61])?.message == "a string of 5 octets runs past the end of the block")
         #expect(Self.error([0xFF])?.message == "the block ends inside an integer")
+        // Found by Scripts/fuzz: zero continuation octets kept the value under 2^30 while the
+        // shift grew past Int's width; the next octet wrapped it negative, and a string of
+        // negative length crashed the decoder.
+        let zeros = [0x00, 0x7F] + [UInt8](repeating: 0x80, count: 9) + [0x7F]
+        #expect(Self.error(zeros)?.message == "an integer over 2^30 (RFC 7541 §5.1)")
     }
 }
 

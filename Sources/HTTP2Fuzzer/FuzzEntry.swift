@@ -1,0 +1,17 @@
+// The HTTP/2 fuzzer's entry points; the driver (libFuzzer, or replaying files) is FuzzDriver's.
+
+import FuzzDriver
+
+/// libFuzzer's per-input entry point: runs ``HTTP2FuzzCheck/check(_:)`` on the bytes. Always returns 0.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    HTTP2FuzzCheck.check(FuzzDriver.bytes(data, size))
+    return 0
+}
+
+@main
+enum FuzzerMain {
+    static func main() {
+        FuzzDriver.main(name: "http2-fuzzer", entry: { fuzzOneInput($0, $1) }, check: HTTP2FuzzCheck.check)
+    }
+}
