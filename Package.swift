@@ -122,8 +122,7 @@ let package = Package(
             name: "mqtt-discovery-bench",
             dependencies: [
                 "MQTTCodec", "MQTTClient", "MQTTSession", "Discovery", "IO", "ArgumentParsing", "CShims",
-                "AgentProtocol",
-                "AgentService", "TestSupport",
+                "AgentProtocol", "AgentService", "TestSupport", "HTTP2", "HPACK",
             ],
             path: "Sources/Benchmarks"
         ),

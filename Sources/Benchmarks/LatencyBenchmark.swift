@@ -31,23 +31,146 @@ enum LatencyBenchmark {
             so mosquitto publishes the will, and the time until REMOVED is taken.
             Reference, same run, same broker: a plain MQTT subscriber's publish → receive round trip, and
             the time from a device's socket closing to its will reaching that subscriber. Prints p50, p99
-            and max for each, and p99 minus the reference p99.
+            and max for each, and p99 minus the reference p99. With --protocol grpc the handler registers
+            and streams over gRPC (our HTTP/2): the frames figures are measured in the same run, then
+            gRPC's, and the ratio of their p99s printed (target: within 1.25); then the rate of encoding
+            a full list of 10,000 devices for each protocol (a frame; a gRPC message in HTTP/2 DATA).
             """,
         arguments: [
-            .option("--devices", value: "N", help: "How many devices.", default: "1000")
+            .option("--devices", value: "N", help: "How many devices.", default: "1000"),
+            .option(
+                "--protocol",
+                value: "frames|grpc",
+                help: "How the handler and the agent talk; grpc measures frames too, for the ratio.",
+                default: "frames"
+            ),
         ]
     )
 
+    /// One system under test: a handler and an agent talking `protocol`, on their own loop.
+    struct Samples {
+        var added: [Duration] = []
+        var removed: [Duration] = []
+        var willRoundTrip: [Duration] = []
+    }
+
     static func run(_ arguments: ParsedArguments) async throws {
         let count = try arguments.integer("devices", as: Int.self, in: 1...100_000)!
+        let protocolName = arguments.value("protocol") ?? "frames"
+        guard let chosen = AgentProtocolChoice(rawValue: protocolName), chosen != .auto else {
+            throw BenchmarkError("--protocol is frames or grpc, not \(protocolName)")
+        }
         let broker = try await Mosquitto(.benchmark)
         let url = "tcp://127.0.0.1:\(broker.port)"
-        let systemLoop = try EventLoop(name: "discovery")
-        defer { systemLoop.shutdown() }
         let benchLoop = try EventLoop(name: "bench")
         defer { benchLoop.shutdown() }
+        let arrivals = Arrivals()
 
-        // The system under test: the handler and the agent on their own loop, over real sockets.
+        // The reference: a plain subscriber on the same broker.
+        let reference = MQTTClient(
+            configuration: ClientConfiguration(url: try BrokerURL(url), clientIdentifier: "bench-reference"),
+            eventLoop: benchLoop,
+            onMessage: { message in
+                arrivals.record("message \(message.topic)")
+                return true
+            }
+        )
+        try await reference.connect()
+        _ = try await reference.subscribe([
+            Subscription(topicFilter: "ref/#", qos: .atMostOnce),
+            Subscription(topicFilter: "lat/+/status", qos: .atMostOnce),
+        ])
+        let probe = try await RawDevice.connect(port: broker.port, id: "probe", will: nil, loop: benchLoop)
+        print(
+            "latency: \(count) devices, mosquitto on loopback, handler + agent in one process, watcher on the agent's socket"
+        )
+        var referenceRoundTrip: [Duration] = []
+        for index in 0..<count {
+            let start = ContinuousClock.now
+            probe.publish("ref/\(index)", "x")
+            guard let end = await arrivals.wait("message ref/\(index)", timeout: .seconds(10)) else {
+                throw BenchmarkError("the reference subscriber missed ref/\(index)")
+            }
+            referenceRoundTrip.append(end - start)
+        }
+        let protocols: [AgentProtocolChoice] = chosen == .grpc ? [.frames, .grpc] : [.frames]
+        var results: [(AgentProtocolChoice, Samples)] = []
+        for used in protocols {
+            results.append(
+                (
+                    used,
+                    try await measure(
+                        used,
+                        count: count,
+                        url: url,
+                        port: broker.port,
+                        probe: probe,
+                        arrivals: arrivals,
+                        loop: benchLoop
+                    )
+                )
+            )
+        }
+
+        print("path                                                p50        p99        max")
+        func line(_ name: String, _ samples: [Duration]) {
+            let sorted = samples.sorted()
+            func at(_ fraction: Double) -> String {
+                micros(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))])
+            }
+            print(
+                name.padding(47) + at(0.5).leftPadding(11) + at(0.99).leftPadding(11)
+                    + micros(sorted.last!).leftPadding(11)
+            )
+        }
+        line("reference: publish → subscriber", referenceRoundTrip)
+        line("reference: socket closed → will at subscriber", results[0].1.willRoundTrip)
+        for (used, samples) in results {
+            line("[\(used.rawValue)] first publish → ADDED at the watcher", samples.added)
+            line("[\(used.rawValue)] death (socket closed) → REMOVED", samples.removed)
+        }
+        func p99(_ samples: [Duration]) -> Duration {
+            samples.sorted()[min(samples.count - 1, Int(Double(samples.count) * 0.99))]
+        }
+        for (used, samples) in results {
+            print(
+                "[\(used.rawValue)] ADDED p99 − publish reference p99:   \(micros(p99(samples.added) - p99(referenceRoundTrip)))   (target: within 2 ms)"
+            )
+            print(
+                "[\(used.rawValue)] REMOVED p99 − publish reference p99: \(micros(p99(samples.removed) - p99(referenceRoundTrip)))   (target: within 2 ms)"
+            )
+        }
+        if results.count == 2 {
+            let frames = results[0].1
+            let grpc = results[1].1
+            func ratio(_ a: Duration, _ b: Duration) -> String {
+                let value =
+                    (Double(a.components.attoseconds) + Double(a.components.seconds) * 1e18)
+                    / (Double(b.components.attoseconds) + Double(b.components.seconds) * 1e18)
+                return twoDecimals(value)
+            }
+            print(
+                "gRPC p99 / frames p99: ADDED \(ratio(p99(grpc.added), p99(frames.added))), REMOVED \(ratio(p99(grpc.removed), p99(frames.removed)))   (target: within 1.25)"
+            )
+            ListEncodeRate.report(devices: 10_000)
+        }
+        await reference.disconnect()
+        probe.kill()
+    }
+
+    /// Starts a handler and an agent talking `protocol`, waits until discovery is live, and
+    /// times each device's ADDED and REMOVED; stops them again.
+    static func measure(
+        _ used: AgentProtocolChoice,
+        count: Int,
+        url: String,
+        port: UInt16,
+        probe: RawDevice,
+        arrivals: Arrivals,
+        loop benchLoop: EventLoop
+    ) async throws -> Samples {
+        let systemLoop = try EventLoop(name: "discovery")
+        defer { systemLoop.shutdown() }
         var template = Array("/tmp/mqtt-discovery-latency-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw BenchmarkError("cannot make a temporary directory") }
         let directory = String(cString: made)
@@ -74,17 +197,17 @@ enum LatencyBenchmark {
             eventLoop: systemLoop,
             logger: .disabled
         )
+        var options = DiscoveryHandlerServer.Options()
+        options.agentProtocol = used
         let handler = DiscoveryHandlerServer(
             directory: directory,
             eventLoop: systemLoop,
             environment: [:],
-            logger: .disabled
+            logger: .disabled,
+            options: options
         )
         try await agent.start()
         try await handler.start()
-        defer { Task { await handler.stop() } }
-
-        let arrivals = Arrivals()
         let watcher = Mutex<WatchClient?>(nil)
         benchLoop.execute {
             let client = WatchClient.watch(
@@ -92,110 +215,52 @@ enum LatencyBenchmark {
                 on: benchLoop,
                 onEvent: { event in
                     guard let id = event.instance?.device.id else { return }
-                    arrivals.record("\(event.kind) \(id)")
+                    arrivals.record("\(used.rawValue) \(event.kind) \(id)")
                 },
                 onEnd: { reason in print("warning: the watch ended: \(reason ?? "")") }
             )
             watcher.withLock { $0 = client }
         }
-
-        // The reference: a plain subscriber on the same broker.
-        let reference = MQTTClient(
-            configuration: ClientConfiguration(url: try BrokerURL(url), clientIdentifier: "bench-reference"),
-            eventLoop: benchLoop,
-            onMessage: { message in
-                arrivals.record("message \(message.topic)")
-                return true
-            }
-        )
-        try await reference.connect()
-        _ = try await reference.subscribe([
-            Subscription(topicFilter: "ref/#", qos: .atMostOnce),
-            Subscription(topicFilter: "lat/+/status", qos: .atMostOnce),
-        ])
-
-        // Wait until discovery is live: a probe device must appear.
-        let probe = try await RawDevice.connect(port: broker.port, id: "probe", will: nil, loop: benchLoop)
+        // Wait until discovery is live: the probe device must appear.
         while true {
             probe.publish("lat/probe/telemetry", "1")
-            if await arrivals.wait("added probe", timeout: .milliseconds(200)) != nil { break }
+            if await arrivals.wait("\(used.rawValue) added probe", timeout: .milliseconds(200)) != nil { break }
         }
-
-        print(
-            "latency: \(count) devices, mosquitto on loopback, handler + agent in one process, watcher on the agent's socket"
-        )
-        var referenceRoundTrip: [Duration] = []
-        for index in 0..<count {
-            let start = ContinuousClock.now
-            probe.publish("ref/\(index)", "x")
-            guard let end = await arrivals.wait("message ref/\(index)", timeout: .seconds(10)) else {
-                throw BenchmarkError("the reference subscriber missed ref/\(index)")
-            }
-            referenceRoundTrip.append(end - start)
-        }
-
+        let prefix = "\(used.rawValue)-dev"
         var devices: [RawDevice] = []
         for index in 0..<count {
             devices.append(
                 try await RawDevice.connect(
-                    port: broker.port,
-                    id: "dev-\(index)",
-                    will: "lat/dev-\(index)/status",
+                    port: port,
+                    id: "\(prefix)-\(index)",
+                    will: "lat/\(prefix)-\(index)/status",
                     loop: benchLoop
                 )
             )
         }
-        var added: [Duration] = []
+        var samples = Samples()
         for (index, device) in devices.enumerated() {
             let start = ContinuousClock.now
-            device.publish("lat/dev-\(index)/telemetry", "{\"seq\":1}")
-            guard let end = await arrivals.wait("added dev-\(index)", timeout: .seconds(10)) else {
-                throw BenchmarkError("dev-\(index) was not added")
+            device.publish("lat/\(prefix)-\(index)/telemetry", "{\"seq\":1}")
+            guard let end = await arrivals.wait("\(used.rawValue) added \(prefix)-\(index)", timeout: .seconds(10))
+            else {
+                throw BenchmarkError("\(prefix)-\(index) was not added")
             }
-            added.append(end - start)
+            samples.added.append(end - start)
         }
-        var removed: [Duration] = []
-        var willRoundTrip: [Duration] = []
         for (index, device) in devices.enumerated() {
             let start = ContinuousClock.now
             device.kill()
-            guard let will = await arrivals.wait("message lat/dev-\(index)/status", timeout: .seconds(10)),
-                let end = await arrivals.wait("removed dev-\(index)", timeout: .seconds(10))
-            else { throw BenchmarkError("dev-\(index) was not removed") }
-            willRoundTrip.append(will - start)
-            removed.append(end - start)
+            guard let will = await arrivals.wait("message lat/\(prefix)-\(index)/status", timeout: .seconds(10)),
+                let end = await arrivals.wait("\(used.rawValue) removed \(prefix)-\(index)", timeout: .seconds(10))
+            else { throw BenchmarkError("\(prefix)-\(index) was not removed") }
+            samples.willRoundTrip.append(will - start)
+            samples.removed.append(end - start)
         }
-
-        print("path                                         p50        p99        max")
-        func line(_ name: String, _ samples: [Duration]) {
-            let sorted = samples.sorted()
-            func at(_ fraction: Double) -> String {
-                micros(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))])
-            }
-            print(
-                name.padding(40) + at(0.5).leftPadding(11) + at(0.99).leftPadding(11)
-                    + micros(sorted.last!).leftPadding(11)
-            )
-        }
-        line("reference: publish → subscriber", referenceRoundTrip)
-        line("first publish → ADDED at the watcher", added)
-        line("reference: socket closed → will at subscriber", willRoundTrip)
-        line("death (socket closed) → REMOVED at watcher", removed)
-        func p99(_ samples: [Duration]) -> Duration {
-            samples.sorted()[min(samples.count - 1, Int(Double(samples.count) * 0.99))]
-        }
-        print(
-            "ADDED p99 − publish reference p99:   \(micros(p99(added) - p99(referenceRoundTrip)))   (target: within 2 ms)"
-        )
-        print(
-            "REMOVED p99 − publish reference p99: \(micros(p99(removed) - p99(referenceRoundTrip)))   (target: within 2 ms)"
-        )
-        print("REMOVED p99 − will reference p99:    \(micros(p99(removed) - p99(willRoundTrip)))")
         watcher.withLock { $0 = nil }
-        await reference.disconnect()
-        probe.kill()
-        await agent.stop()
         await handler.stop()
+        await agent.stop()
+        return samples
     }
 
     static func micros(_ duration: Duration) -> String {

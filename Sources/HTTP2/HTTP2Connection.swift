@@ -233,20 +233,19 @@ public struct HTTP2Connection: Sendable {
 
     /// Queues DATA on an open stream and sends what the windows allow now; the rest follows as
     /// the peer gives credit. With `endStream`, END_STREAM goes on the last of it.
-    public mutating func sendData(
-        _ streamID: UInt32,
-        _ bytes: some Collection<UInt8>,
-        endStream: Bool
-    ) throws(HTTP2Error) {
+    public mutating func sendData(_ streamID: UInt32, _ bytes: [UInt8], endStream: Bool) throws(HTTP2Error) {
         guard failure == nil, var stream = streams[streamID], !stream.localEnded, !stream.endQueued else {
             throw .stream(streamID, .streamClosed, "the stream is not open for sending")
         }
+        streams[streamID] = nil  // the stream's queue is uniquely ours while it grows
         let wasQueued = stream.hasPendingOutput
-        if stream.queueStart > 0, stream.queueStart == stream.queue.count {
-            stream.queue.removeAll(keepingCapacity: true)
+        if stream.queuedBytes == 0 {
+            // The usual case, a message into an empty queue: it becomes the queue, uncopied.
+            stream.queue = bytes
             stream.queueStart = 0
+        } else {
+            stream.queue.append(contentsOf: bytes)
         }
-        stream.queue.append(contentsOf: bytes)
         stream.endQueued = endStream
         streams[streamID] = stream
         if !wasQueued { sendOrder.append(streamID) }
@@ -302,6 +301,11 @@ public struct HTTP2Connection: Sendable {
             index += 1
             guard var stream = streams[id] else { continue }
             var ended = false
+            // One allocation for all the DATA frames that go now, rather than one per doubling.
+            let sendable = min(stream.queuedBytes, connectionSendWindow, max(stream.sendWindow, 0))
+            output.reserveCapacity(
+                output.count + sendable + (sendable / peerSettings.maxFrameSize + 1) * HTTP2Frame.headerSize
+            )
             while stream.queuedBytes > 0, connectionSendWindow > 0, stream.sendWindow > 0 {
                 let count = min(stream.queuedBytes, connectionSendWindow, stream.sendWindow, peerSettings.maxFrameSize)
                 let end = stream.queueStart + count
