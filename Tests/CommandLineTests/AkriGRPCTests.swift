@@ -111,6 +111,35 @@ struct AkriGRPCTests {
         #expect(await handler.stop() == 0)
     }
 
+    @Test("A list over the agent's gRPC message limit is held back with one log line; the handler serves on")
+    func messageLimit() async throws {
+        let broker = try await Mosquitto()
+        let directory = try TemporaryDirectory(prefix: "akri")
+        let details = try directory.write("details.yaml", Self.details(broker))
+        let agent = try Peers.start("akri_grpc.py", ["agent", directory.path, "--details", details])
+        try await agent.waitForEvent("serving")
+        let handler = try Binary.start(["handler", "--directory", directory.path, "--grpc-max-message", "1024"])
+        try await agent.waitForEvent("devices")
+        try await handler.waitForLog(containing: "subscribed")
+        // Each device's entry is about 90 bytes: fifteen pass 1,024.
+        let names = (10..<25).map { "pump\($0)" }
+        for name in names { try await Devices.publish(broker, "plant/\(name)/status", "online") }
+        try await handler.waitForLog(containing: "over the 1024 bytes the agent accepts in one gRPC message")
+        let line = try #require(handler.errorLog.split(separator: "\n").first { $0.contains("over the 1024 bytes") })
+        #expect(line.contains("the device list of") && line.contains("devices is"), "\(line)")
+        for name in names.prefix(12) { try await Devices.publish(broker, "plant/\(name)/status", "offline") }
+        let fits = try await agent.waitForEvent("devices") { Self.ids($0) == names.suffix(3).sorted() }
+        #expect(Self.ids(fits).count == 3)
+        #expect(
+            agent.events.filter { $0["event"] as? String == "devices" }.allSatisfy { Self.ids($0).count < 12 },
+            "no list over the limit was sent"
+        )
+        #expect(handler.errorLog.components(separatedBy: "over the 1024 bytes").count == 2, "said once")
+        #expect(agent.events.filter { $0["event"] as? String == "registered" }.count == 1, "no re-dialling")
+        #expect(handler.isRunning)
+        #expect(await handler.stop() == 0)
+    }
+
     // MARK: - A stock handler under our agent
 
     static func configuration(_ directory: TemporaryDirectory) throws -> String {
