@@ -52,3 +52,27 @@ final class ProtocolSniffer: ConnectionDelegate, @unchecked Sendable {
         decide(self, connection, nil, [])
     }
 }
+
+/// The new connections of a server that serves both protocols on one socket: each waits in a
+/// ``ProtocolSniffer`` for its first octets, then goes to `route` with them.
+///
+/// `@unchecked Sendable`: used on its server's loop only.
+final class ProtocolRouter: @unchecked Sendable {
+    private var sniffers: [ObjectIdentifier: ProtocolSniffer] = [:]
+    private let route: (Connection, SocketProtocol, [UInt8]) -> Void
+
+    /// A router handing each connection, its protocol and its first octets to `route`.
+    init(route: @escaping (Connection, SocketProtocol, [UInt8]) -> Void) {
+        self.route = route
+    }
+
+    /// Holds `connection` until its first octets say what it speaks.
+    func accept(_ connection: Connection) {
+        let sniffer = ProtocolSniffer(connection) { [weak self] sniffer, connection, kind, bytes in
+            guard let self else { return }
+            sniffers[ObjectIdentifier(sniffer)] = nil
+            if let kind { route(connection, kind, bytes) }
+        }
+        sniffers[ObjectIdentifier(sniffer)] = sniffer
+    }
+}

@@ -44,8 +44,10 @@ public final class Agent: @unchecked Sendable {
     private var listener: Listener?
     /// Connections that have not said what they are yet.
     private var pending: [ObjectIdentifier: FrameConnection] = [:]
-    /// Connections whose first octets have not arrived.
-    private var sniffers: [ObjectIdentifier: ProtocolSniffer] = [:]
+    /// Connections whose first octets have not arrived yet.
+    private lazy var router = ProtocolRouter { [weak self] connection, kind, bytes in
+        self?.route(connection, kind, bytes)
+    }
     /// Serves `/v0.Registration/RegisterDiscoveryHandler` to handlers that speak gRPC.
     private var grpcServer: GRPCServer?
     private var handlers: [String: RegisteredHandler] = [:]
@@ -176,16 +178,14 @@ public final class Agent: @unchecked Sendable {
     // MARK: - Connections on the socket
 
     private func accept(_ connection: Connection) {
-        let sniffer = ProtocolSniffer(connection) { [weak self] sniffer, connection, kind, bytes in
-            guard let self else { return }
-            sniffers[ObjectIdentifier(sniffer)] = nil
-            switch kind {
-            case .grpc: grpcServer?.serve(connection, initialBytes: bytes)
-            case .frames: serveFrames(connection, initialBytes: bytes)
-            case nil: break
-            }
+        router.accept(connection)
+    }
+
+    private func route(_ connection: Connection, _ kind: SocketProtocol, _ bytes: [UInt8]) {
+        switch kind {
+        case .grpc: grpcServer?.serve(connection, initialBytes: bytes)
+        case .frames: serveFrames(connection, initialBytes: bytes)
         }
-        sniffers[ObjectIdentifier(sniffer)] = sniffer
     }
 
     private func serveFrames(_ connection: Connection, initialBytes: [UInt8]) {

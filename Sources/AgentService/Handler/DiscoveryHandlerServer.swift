@@ -47,7 +47,10 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
     private let environment: [String: String]
     private let pool: BrokerPool
     private var listeners: [Listener] = []
-    private var sniffers: [ObjectIdentifier: ProtocolSniffer] = [:]
+    /// Connections whose first octets have not arrived yet.
+    private lazy var router = ProtocolRouter { [weak self] connection, kind, bytes in
+        self?.route(connection, kind, bytes)
+    }
     private var framesStreams: [ObjectIdentifier: FramesDiscoverTransport] = [:]
     private var sessions: [ObjectIdentifier: DiscoverySession] = [:]
     private var grpcServer: GRPCServer?
@@ -173,16 +176,14 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
 
     private func accept(_ connection: Connection) {
         logger.debug("agent connected")
-        let sniffer = ProtocolSniffer(connection) { [weak self] sniffer, connection, kind, bytes in
-            guard let self else { return }
-            sniffers[ObjectIdentifier(sniffer)] = nil
-            switch kind {
-            case .grpc: grpcServer?.serve(connection, initialBytes: bytes)
-            case .frames: serveFrames(connection, initialBytes: bytes)
-            case nil: break
-            }
+        router.accept(connection)
+    }
+
+    private func route(_ connection: Connection, _ kind: SocketProtocol, _ bytes: [UInt8]) {
+        switch kind {
+        case .grpc: grpcServer?.serve(connection, initialBytes: bytes)
+        case .frames: serveFrames(connection, initialBytes: bytes)
         }
-        sniffers[ObjectIdentifier(sniffer)] = sniffer
     }
 
     private func connectionClosed(_ reason: String?) {
