@@ -13,19 +13,36 @@ public struct Instance: ProtobufMessage {
     public var shared: Bool
     /// The nodes that can see the device.
     public var nodes: [String]
+    /// How many workloads may use the device at once: the Configuration's `spec.capacity`.
+    public var capacity: Int
 
     /// An instance.
-    public init(name: String, configuration: String, device: DiscoverResponse.Device, shared: Bool, nodes: [String]) {
+    public init(
+        name: String,
+        configuration: String,
+        device: DiscoverResponse.Device,
+        shared: Bool,
+        nodes: [String],
+        capacity: Int = 1
+    ) {
         self.name = name
         self.configuration = configuration
         self.device = device
         self.shared = shared
         self.nodes = nodes
+        self.capacity = capacity
     }
 
     /// Reads the message.
     public init(from reader: inout ProtobufReader) throws(ProtobufError) {
-        self.init(name: "", configuration: "", device: DiscoverResponse.Device(id: ""), shared: false, nodes: [])
+        self.init(
+            name: "",
+            configuration: "",
+            device: DiscoverResponse.Device(id: ""),
+            shared: false,
+            nodes: [],
+            capacity: 0
+        )
         while let field = try reader.next() {
             switch field.number {
             case 1: name = try reader.string(field)
@@ -33,6 +50,7 @@ public struct Instance: ProtobufMessage {
             case 3: device = try reader.message(field)
             case 4: shared = try reader.varint(field) != 0
             case 5: nodes.append(try reader.string(field))
+            case 6: capacity = Int(Int32(truncatingIfNeeded: try reader.varint(field)))
             default: try reader.skip(field)
             }
         }
@@ -45,6 +63,7 @@ public struct Instance: ProtobufMessage {
         writer.message(3, device)
         writer.boolIfSet(4, shared)
         for node in nodes { writer.string(5, node) }
+        if capacity != 0 { writer.int(6, Int64(capacity)) }
     }
 }
 

@@ -42,7 +42,7 @@ public final class InstanceEventPrinter: @unchecked Sendable {
             .map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
         return "{\"event\":\(JSONText.quote("\(event.kind)")),\"instance\":\(JSONText.quote(instance.name)),"
             + "\"configuration\":\(JSONText.quote(instance.configuration)),\"id\":\(JSONText.quote(instance.device.id)),"
-            + "\"properties\":{\(properties.joined(separator: ","))}}"
+            + "\"properties\":{\(properties.joined(separator: ","))},\"capacity\":\(instance.capacity)}"
     }
 
     private func tableRows(_ event: InstanceEvent) -> String {

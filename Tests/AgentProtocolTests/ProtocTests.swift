@@ -47,7 +47,8 @@ struct ProtocTests {
                     configuration: "plant",
                     device: .init(id: "my_shared_device", properties: ["MQTT_TOPIC": "a/b"]),
                     shared: true,
-                    nodes: ["node-a"]
+                    nodes: ["node-a"],
+                    capacity: 2
                 )
             )
         )
@@ -68,6 +69,7 @@ struct ProtocTests {
                     }
                     shared: true
                     nodes: "node-a"
+                    capacity: 2
                   }
                 }
 

@@ -13,6 +13,38 @@ struct InstanceTableTests {
         events.map { "\($0.kind) \($0.instance?.name ?? "") \($0.instance?.device.id ?? "")" }
     }
 
+    @Test("brokerProperties are added to each instance's properties, winning over the device's; capacity is carried")
+    func configurationTerms() {
+        var table = InstanceTable(
+            node: "n",
+            terms: ["c": InstanceTable.Terms(brokerProperties: ["WIDTH": "800", "A": "broker"], capacity: 3)]
+        )
+        let events = table.update(
+            configuration: "c",
+            endpoint: "/h.sock",
+            shared: true,
+            devices: [Self.device("d", ["A": "device", "B": "2"])]
+        )
+        let instance = events.first?.instance
+        #expect(instance?.device.properties == ["A": "broker", "B": "2", "WIDTH": "800"])
+        #expect(instance?.capacity == 3)
+        #expect(
+            table.update(
+                configuration: "c",
+                endpoint: "/h.sock",
+                shared: true,
+                devices: [Self.device("d", ["A": "device", "B": "2"])]
+            ).isEmpty,
+            "the same list, merged again, changes nothing"
+        )
+        var other = InstanceTable(node: "n")
+        #expect(
+            other.update(configuration: "x", endpoint: "/h.sock", shared: true, devices: [Self.device("d")]).first?
+                .instance?.capacity == 1,
+            "Akri's default capacity"
+        )
+    }
+
     @Test("each full list is diffed against the last: added, updated, removed, with Akri's names")
     func diffs() {
         var table = InstanceTable(node: "node-a")

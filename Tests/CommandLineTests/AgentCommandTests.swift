@@ -115,7 +115,7 @@ struct AgentCommandTests {
         #expect(once.status == 0, "\(once.standardError)")
         #expect(
             once.standardOutput == """
-                {"event":"added","instance":"sensors-4294ea","configuration":"sensors","id":"my_shared_device","properties":{"A":"2"}}
+                {"event":"added","instance":"sensors-4294ea","configuration":"sensors","id":"my_shared_device","properties":{"A":"2"},"capacity":1}
                 {"event":"synced"}
 
                 """

@@ -159,6 +159,7 @@ struct AkriGRPCTests {
                   - "foo1"
               brokerProperties:
                 RESOLUTION_WIDTH: "800"
+              capacity: 3
             """
         )
     }
@@ -192,6 +193,8 @@ struct AkriGRPCTests {
             #expect(name.hasPrefix("akri-debug-echo-") && name.count == "akri-debug-echo-".count + 6, "\(name)")
             let properties = try #require(event["properties"] as? [String: String])
             #expect(properties["DEBUG_ECHO_DESCRIPTION"] == event["id"] as? String)
+            #expect(properties["RESOLUTION_WIDTH"] == "800", "the Configuration's brokerProperties")
+            #expect(event["capacity"] as? Int == 3)
         }
 
         // The handler goes offline: its next (empty) list removes both instances.

@@ -104,7 +104,15 @@ public final class Agent: @unchecked Sendable {
         self.offlineGrace = offlineGrace
         self.watcherBacklogLimit = watcherBacklogLimit
         self.onEvent = onEvent
-        self.table = InstanceTable(node: node)
+        self.table = InstanceTable(
+            node: node,
+            terms: Dictionary(
+                configurations.map {
+                    ($0.name, InstanceTable.Terms(brokerProperties: $0.brokerProperties, capacity: $0.capacity))
+                },
+                uniquingKeysWith: { first, _ in first }
+            )
+        )
     }
 
     /// Binds the socket (replacing a stale one; mode 0660).

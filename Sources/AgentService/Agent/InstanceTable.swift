@@ -10,13 +10,30 @@ public import AgentProtocol
 public struct InstanceTable: Sendable {
     /// The node name put in every instance's `nodes`.
     public let node: String
+    /// What each Configuration adds to its instances, by Configuration name.
+    public let terms: [String: Terms]
     private var lists: [String: [String: DeviceList]] = [:]
     private var instances: [String: [String: Instance]] = [:]
     private var sharedness: [String: Bool] = [:]
 
-    /// An empty table for `node`.
-    public init(node: String) {
+    /// What a Configuration adds to each of its instances.
+    public struct Terms: Hashable, Sendable {
+        /// `spec.brokerProperties`.
+        public var brokerProperties: [String: String]
+        /// `spec.capacity`.
+        public var capacity: Int
+
+        /// Terms.
+        public init(brokerProperties: [String: String] = [:], capacity: Int = 1) {
+            self.brokerProperties = brokerProperties
+            self.capacity = capacity
+        }
+    }
+
+    /// An empty table for `node`, with what each Configuration adds to its instances.
+    public init(node: String, terms: [String: Terms] = [:]) {
         self.node = node
+        self.terms = terms
     }
 
     /// Replaces what `endpoint` reports for `configuration` (a handler registered as `shared`) and
@@ -105,10 +122,17 @@ public struct InstanceTable: Sendable {
         let sources = lists[configuration] ?? [:]
         // The first endpoint (in name order) that lists a device gives its properties.
         let endpoints = sources.keys.sorted().map { sources[$0]! }
+        let terms = terms[configuration] ?? Terms()
         var current = instances.removeValue(forKey: configuration) ?? [:]
         var events: [(id: String, event: InstanceEvent)] = []
         for id in Set(touched) {
-            let device = endpoints.lazy.compactMap { $0[id] }.first
+            // Akri's agent builds an instance's properties from the device's, then `extend`s them
+            // with the Configuration's brokerProperties: a broker property wins over a device
+            // property of the same name (discovery_handler_registry.rs, building the Instance).
+            var device = endpoints.lazy.compactMap { $0[id] }.first
+            if !terms.brokerProperties.isEmpty {
+                device?.properties.merge(terms.brokerProperties) { _, broker in broker }
+            }
             switch (current[id], device) {
             case (var existing?, let device?):
                 guard existing.device != device else { continue }
@@ -121,7 +145,8 @@ public struct InstanceTable: Sendable {
                     configuration: configuration,
                     device: device,
                     shared: shared,
-                    nodes: [node]
+                    nodes: [node],
+                    capacity: terms.capacity
                 )
                 events.append((id, InstanceEvent(.added, instance)))
                 current[id] = instance

@@ -141,7 +141,9 @@ enum LocalAgent {
                 request: DiscoverRequest(
                     discoveryDetails: entry.discoveryDetails,
                     discoveryProperties: entry.discoveryProperties
-                )
+                ),
+                brokerProperties: entry.configuration?.brokerProperties ?? [:],
+                capacity: entry.configuration?.capacity ?? 1
             )
         }
         let loop = try EventLoop(name: "agent")
