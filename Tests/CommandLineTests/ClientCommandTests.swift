@@ -136,7 +136,8 @@ struct ClientCommandTests {
             ["sub", "--url", "tcp://127.0.0.1:\(broker.port)", "-t", "flood/#", "-q", "1", "--log-level", "info"],
             discardingOutput: true
         )
-        try await sub.waitForLog(containing: "reading paused until it does")
+        // A bound against hanging only: how soon depends on the machine's socket buffers and load.
+        try await sub.waitForLog(containing: "reading paused until it does", timeout: .seconds(120))
         let rss = try #require(Machine.residentKiB(sub.pid))
         // The acknowledgements waiting are capped at 1 MiB; the process is ~12 MiB idle.
         #expect(rss < 40_000, "sub's resident set is \(rss) KiB after \(broker.bytesSent) bytes of messages")
