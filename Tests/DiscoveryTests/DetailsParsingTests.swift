@@ -45,6 +45,25 @@ struct DetailsFormTests {
         #expect(details.propertyName("MQTT_TOPIC") == "PRESS_MQTT_TOPIC")
     }
 
+    @Test("?client_id= on a broker URI sets the client id, as the reference handler reads it; other parameters are refused")
+    func clientIDInURL() throws {
+        let (details, _) = try DiscoveryDetails.parse(
+            "mqttBrokerUri: tcp://192.168.1.14:1883?client_id=akri%2Dnode1\ntopics: [a/#]\n"
+        )
+        #expect(details.brokers.map(\.url.description) == ["tcp://192.168.1.14:1883"])
+        #expect(details.brokers.first?.clientIdentifier == "akri-node1")
+        do {
+            _ = try DiscoveryDetails.parse("topics: [a/#]\nmqttBrokerUri: tcp://b:1883?keep_alive_secs=5\n")
+            Issue.record("an unknown query parameter was accepted")
+        } catch {
+            #expect(
+                error.problems.map(\.description) == [
+                    "2:16: broker URL 'tcp://b:1883?keep_alive_secs=5': the query parameter 'keep_alive_secs' is not supported (only client_id sets anything)"
+                ]
+            )
+        }
+    }
+
     @Test("form 3, ours: brokers with options, topic objects, conventions, grace and debounce")
     func fullForm() throws {
         let (details, warnings) = try DiscoveryDetails.parse(

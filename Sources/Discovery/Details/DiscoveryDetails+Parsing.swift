@@ -137,10 +137,10 @@ private struct DetailsParser {
 
         var brokers: [BrokerSettings] = []
         if let node = fields["serverUrls"], let items = list(node, "serverUrls") {
-            for item in items { if let url = url(item) { brokers.append(BrokerSettings(url: url)) } }
+            for item in items { if let broker = brokerFromURL(item) { brokers.append(broker) } }
         }
-        if let node = fields["mqttBrokerUri"], let url = url(node) {
-            brokers.append(BrokerSettings(url: url))
+        if let node = fields["mqttBrokerUri"], let broker = brokerFromURL(node) {
+            brokers.append(broker)
         }
         if let node = fields["brokers"], let items = list(node, "brokers") {
             for item in items { if let broker = broker(item) { brokers.append(broker) } }
@@ -194,8 +194,36 @@ private struct DetailsParser {
 
     // MARK: Brokers
 
-    mutating func url(_ node: YAMLNode) -> BrokerURL? {
+    /// A broker given by its URL alone. As the Rust reference handler (rumqttc's
+    /// `MqttOptions::try_from(url)`) reads it, `?client_id=ID` sets the client id; any other query
+    /// parameter is refused by name rather than ignored.
+    mutating func brokerFromURL(_ node: YAMLNode) -> BrokerSettings? {
         guard let text = string(node, "a broker URL") else { return nil }
+        guard let question = text.firstIndex(of: "?") else { return url(node).map { BrokerSettings(url: $0) } }
+        guard let url = url(node, text: String(text[..<question])) else { return nil }
+        var broker = BrokerSettings(url: url)
+        for parameter in text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
+            let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            let value = parts.count > 1 ? String(parts[1]).removingPercentEncodingLeniently : ""
+            guard name == "client_id" else {
+                error(
+                    node.mark,
+                    "broker URL '\(text)': the query parameter '\(name)' is not supported (only client_id sets anything)"
+                )
+                return nil
+            }
+            guard !value.isEmpty, value.utf8.count <= 65_535, !value.contains("\u{0}") else {
+                error(node.mark, "broker URL '\(text)': client_id must be 1 to 65535 bytes without NUL")
+                return nil
+            }
+            broker.clientIdentifier = value
+        }
+        return broker
+    }
+
+    mutating func url(_ node: YAMLNode, text given: String? = nil) -> BrokerURL? {
+        guard let text = given ?? string(node, "a broker URL") else { return nil }
         do {
             return try BrokerURL(text)
         } catch {
@@ -443,4 +471,25 @@ private func distance(_ a: String, _ b: String) -> Int {
         previous = current
     }
     return previous[b.count]
+}
+
+extension String {
+    /// `%XX` decoded where it is well formed; anything else kept as it is.
+    fileprivate var removingPercentEncodingLeniently: String {
+        let octets = Array(utf8)
+        var decoded: [UInt8] = []
+        var index = 0
+        while index < octets.count {
+            if octets[index] == UInt8(ascii: "%"), index + 2 < octets.count,
+                let value = UInt8(String(decoding: octets[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+            {
+                decoded.append(value)
+                index += 3
+            } else {
+                decoded.append(octets[index])
+                index += 1
+            }
+        }
+        return String(decoding: decoded, as: UTF8.self)
+    }
 }
