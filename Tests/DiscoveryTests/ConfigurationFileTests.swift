@@ -95,6 +95,27 @@ struct ConfigurationFileTests {
         #expect(service.problems.map(\.description) == ["1:1: no Configuration in the file"])
     }
 
+    @Test("discoveryDetails is optional, as in Akri's CRD: other handlers get an empty string; mqtt's are empty")
+    func optionalDetails() throws {
+        let text = """
+            kind: Configuration
+            metadata: {name: echo}
+            spec:
+              discoveryHandler:
+                name: debugEcho
+            ---
+            kind: Configuration
+            metadata: {name: plant}
+            spec:
+              discoveryHandler:
+                name: mqtt
+            """
+        let file = Self.load(text)
+        #expect(file.entries.first?.discoveryDetails == "")
+        #expect(file.entries.first?.handlerName == "debugEcho")
+        #expect(file.problems.map(\.description) == ["11:5: the discovery details are empty"])
+    }
+
     @Test("the same name twice across files is found")
     func duplicateNames() {
         let files = [Self.load(Self.configuration), Self.load(Self.configuration, path: "/other.yaml")]

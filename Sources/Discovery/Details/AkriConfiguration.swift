@@ -135,10 +135,23 @@ extension ConfigurationDocument {
             fail(handler?.mark ?? spec?.mark ?? root.mark, "spec.discoveryHandler.name is missing")
             return nil
         }
-        guard let detailsNode = child(handler, "discoveryDetails"), let details = detailsNode.scalar else {
-            fail(handler?.mark ?? root.mark, "spec.discoveryHandler.discoveryDetails is missing")
+        // Akri's CRD makes discoveryDetails optional (an empty string when absent): a handler that
+        // needs none (debugEcho's are its own) is fine without; the mqtt handler's details then
+        // fail as empty, at the discoveryHandler's position.
+        let detailsNode = child(handler, "discoveryDetails")
+        guard detailsNode == nil || detailsNode?.scalar != nil else {
+            fail(detailsNode!.mark, "spec.discoveryHandler.discoveryDetails must be a string")
             return nil
         }
+        let details = detailsNode?.scalar ?? ""
+        let handlerMark = handler?.mark ?? root.mark
+        let detailsMapping =
+            detailsNode.map { mapping(for: $0, lines: lines) }
+            ?? MarkMapping(
+                lineOffset: handlerMark.line - 1,
+                firstLineColumnOffset: handlerMark.column - 1,
+                columnOffset: handlerMark.column - 1
+            )
         var properties: [AkriConfiguration.DiscoveryProperty] = []
         if let list = child(handler, "discoveryProperties") {
             guard case .sequence(let items) = list.content else {
@@ -181,7 +194,7 @@ extension ConfigurationDocument {
             name: name,
             handlerName: handlerName,
             discoveryDetails: details,
-            detailsMapping: mapping(for: detailsNode, lines: lines),
+            detailsMapping: detailsMapping,
             discoveryProperties: properties,
             brokerProperties: brokerProperties,
             capacity: capacity
