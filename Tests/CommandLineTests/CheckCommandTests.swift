@@ -23,7 +23,7 @@ struct CheckCommandTests {
         #expect(
             lines.filter { !$0.contains(": ok") }
                 == [
-                    "\(Self.configurations)/akri-configuration.yaml:28:9: warning: mqtt_broker_password: a secretKeyRef is resolved by Kubernetes only; left out here"
+                    "\(Self.configurations)/akri-configuration.yaml:28:9: warning: mqtt_broker_password: a Secret is resolved by Kubernetes; left out here (give --secrets-dir to resolve it from a directory)"
                 ]
         )
     }

@@ -127,6 +127,77 @@ struct EndToEndTests {
         #expect(await run.stop() == 0)
     }
 
+    @Test(
+        "run with an Akri Configuration: a secretKeyRef password from --secrets-dir, brokerProperties and capacity on instances and in --exec"
+    )
+    func configurationFidelity() async throws {
+        let broker = try await Mosquitto(.init(users: ["discovery": "s3cret", "device": "d3vice"]))
+        let directory = try TemporaryDirectory(prefix: "run")
+        let secrets = directory.file("secrets")
+        try FileManager.default.createDirectory(
+            atPath: secrets + "/plant-ns/mqtt-credentials",
+            withIntermediateDirectories: true
+        )
+        _ = try directory.write("secrets/plant-ns/mqtt-credentials/password", "s3cret")
+        let configuration = try directory.write(
+            "plant.yaml",
+            """
+            apiVersion: akri.sh/v0
+            kind: Configuration
+            metadata:
+              name: plant
+              namespace: plant-ns
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+                  mqttBrokerUri: \(broker.url)
+                  topics: ["plant/{device}/status"]
+                discoveryProperties:
+                  - name: mqtt_broker_username
+                    value: discovery
+                  - name: mqtt_broker_password
+                    valueFrom:
+                      secretKeyRef: {name: mqtt-credentials, key: password}
+                  - name: mqtt_broker_ca
+                    valueFrom:
+                      configMapKeyRef: {name: mqtt-ca, key: ca.pem, optional: true}
+              brokerProperties:
+                RESOLUTION: "800x600"
+                MQTT_TOPIC: "overridden"
+              capacity: 2
+            """
+        )
+        let log = directory.file("exec.log")
+        let command = "echo \"$MQTT_DEVICE_ID $RESOLUTION $MQTT_TOPIC\" >> \(log); exec sleep 60"
+        let run = try Binary.start([
+            "run", "-c", configuration, "--secrets-dir", secrets, "--config-maps-dir", directory.file("config-maps"),
+            "--output", "json", "--log-level", "info", "--exec", command,
+        ])
+        try await run.waitForLog(containing: "subscribed")
+        try await Devices.publish(broker, "plant/press7/status", "online", user: ("device", "d3vice"))
+        try await run.waitForLog(containing: "\"id\":\"press7\"")
+        let line = try #require(run.log.split(separator: "\n").first { $0.contains("\"id\":\"press7\"") })
+        #expect(line.contains("\"RESOLUTION\":\"800x600\""), "\(line)")
+        #expect(line.contains("\"MQTT_TOPIC\":\"overridden\""), "a broker property wins: \(line)")
+        #expect(line.hasSuffix("\"capacity\":2}"), "\(line)")
+        try await waitFor(file: log, toContain: "press7 800x600 overridden")
+        #expect(await run.stop() == 0)
+
+        // Not optional and missing: refused, naming the reference.
+        let missing = try await Binary.run(
+            ["run", "-c", configuration, "--secrets-dir", directory.file("nowhere")],
+            timeout: .seconds(20)
+        )
+        #expect(missing.status == 66, "\(missing.standardError)")
+        #expect(
+            missing.standardError.contains(
+                "mqtt_broker_password: key 'password' of Secret plant-ns/mqtt-credentials is not available"
+            ),
+            "\(missing.standardError)"
+        )
+    }
+
     @Test("run refuses bad details with file, line and column")
     func runBadDetails() async throws {
         let directory = try TemporaryDirectory(prefix: "run")

@@ -45,7 +45,9 @@ struct DetailsFormTests {
         #expect(details.propertyName("MQTT_TOPIC") == "PRESS_MQTT_TOPIC")
     }
 
-    @Test("?client_id= on a broker URI sets the client id, as the reference handler reads it; other parameters are refused")
+    @Test(
+        "?client_id= on a broker URI sets the client id, as the reference handler reads it; other parameters are refused"
+    )
     func clientIDInURL() throws {
         let (details, _) = try DiscoveryDetails.parse(
             "mqttBrokerUri: tcp://192.168.1.14:1883?client_id=akri%2Dnode1\ntopics: [a/#]\n"

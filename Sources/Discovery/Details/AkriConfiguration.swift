@@ -6,6 +6,8 @@ public import YAML
 public struct AkriConfiguration: Hashable, Sendable {
     /// `metadata.name`.
     public var name: String
+    /// `metadata.namespace` (`default` when absent): where Secrets and ConfigMaps are looked up.
+    public var namespace: String = "default"
     /// `spec.discoveryHandler.name`.
     public var handlerName: String
     /// `spec.discoveryHandler.discoveryDetails`.
@@ -19,6 +21,41 @@ public struct AkriConfiguration: Hashable, Sendable {
     public var brokerProperties: [String: String]
     /// `spec.capacity` (default 1).
     public var capacity: Int
+
+    /// A key of a Secret or ConfigMap, as Akri's CRD names one.
+    public struct KeyReference: Hashable, Sendable {
+        /// The object's name.
+        public var name: String
+        /// Its namespace; nil for the Configuration's.
+        public var namespace: String?
+        /// The key.
+        public var key: String
+        /// Whether a missing object or key leaves the property out instead of failing.
+        public var optional: Bool
+
+        /// A reference.
+        public init(name: String, namespace: String? = nil, key: String, optional: Bool = false) {
+            self.name = name
+            self.namespace = namespace
+            self.key = key
+            self.optional = optional
+        }
+    }
+
+    /// Where Secrets and ConfigMaps are found outside Kubernetes: directories laid out as
+    /// Kubernetes mounts them, `DIR/<namespace>/<name>/<key>`. Nil leaves such properties unresolved.
+    public struct Mounts: Hashable, Sendable {
+        /// `--secrets-dir`.
+        public var secrets: String?
+        /// `--config-maps-dir`.
+        public var configMaps: String?
+
+        /// Directories.
+        public init(secrets: String? = nil, configMaps: String? = nil) {
+            self.secrets = secrets
+            self.configMaps = configMaps
+        }
+    }
 
     /// One discovery property.
     public struct DiscoveryProperty: Hashable, Sendable {
@@ -35,8 +72,10 @@ public struct AkriConfiguration: Hashable, Sendable {
             case value(String)
             /// `valueFrom: {file: PATH}`: read by the local agent.
             case file(String, optional: Bool)
-            /// `valueFrom: {secretKeyRef | configMapKeyRef: …}`: resolved by Kubernetes only.
-            case kubernetes(String)
+            /// `valueFrom: {secretKeyRef: …}`: a key of a Secret.
+            case secret(KeyReference)
+            /// `valueFrom: {configMapKeyRef: …}`: a key of a ConfigMap.
+            case configMap(KeyReference)
             /// Neither.
             case none
         }
@@ -107,6 +146,36 @@ extension ConfigurationDocument {
         func fail(_ mark: Mark, _ message: String) {
             problems.append(DetailsProblem(.error, at: mark, message))
         }
+        /// A Kubernetes object name (a DNS subdomain) or key (`[-._a-zA-Z0-9]+`): they become
+        /// path components, so nothing else (no `/`, no `..`) is let through.
+        func isName(_ text: String, key: Bool) -> Bool {
+            !text.isEmpty && text.count <= 253 && text != "." && text != ".."
+                && text.allSatisfy {
+                    $0.isASCII
+                        && ($0.isNumber || $0 == "-" || $0 == "." || (key ? $0.isLetter || $0 == "_" : $0.isLowercase))
+                }
+        }
+        func keyReference(_ node: YAMLNode, _ kind: String) -> AkriConfiguration.KeyReference? {
+            guard let name = child(node, "name")?.scalar, isName(name, key: false) else {
+                fail(node.mark, "\(kind) needs a name: a Kubernetes object name")
+                return nil
+            }
+            guard let key = child(node, "key")?.scalar, isName(key, key: true) else {
+                fail(node.mark, "\(kind) needs a key of letters, digits, '-', '_' and '.'")
+                return nil
+            }
+            let namespace = child(node, "namespace")?.scalar
+            if let namespace, !isName(namespace, key: false) {
+                fail(node.mark, "\(kind) namespace '\(namespace)' is not a Kubernetes namespace name")
+                return nil
+            }
+            return .init(
+                name: name,
+                namespace: namespace,
+                key: key,
+                optional: child(node, "optional")?.scalar == "true"
+            )
+        }
         if let version = child(root, "apiVersion")?.scalar, version != "akri.sh/v0" {
             problems.append(
                 DetailsProblem(
@@ -129,6 +198,7 @@ extension ConfigurationDocument {
                 "metadata.name '\(name)' must be lower-case letters, digits, '-' and '.' (a Kubernetes name)"
             )
         }
+        let namespace = child(metadata, "namespace")?.scalar ?? "default"
         let spec = child(root, "spec")
         let handler = child(spec, "discoveryHandler")
         guard let handlerNode = child(handler, "name"), let handlerName = handlerNode.scalar else {
@@ -174,10 +244,12 @@ extension ConfigurationDocument {
                 } else if let from = child(item, "valueFrom") {
                     if let file = child(from, "file")?.scalar {
                         source = .file(file, optional: child(from, "optional")?.scalar == "true")
-                    } else if child(from, "secretKeyRef") != nil {
-                        source = .kubernetes("secretKeyRef")
-                    } else if child(from, "configMapKeyRef") != nil {
-                        source = .kubernetes("configMapKeyRef")
+                    } else if let reference = child(from, "secretKeyRef") {
+                        guard let parsed = keyReference(reference, "secretKeyRef") else { continue }
+                        source = .secret(parsed)
+                    } else if let reference = child(from, "configMapKeyRef") {
+                        guard let parsed = keyReference(reference, "configMapKeyRef") else { continue }
+                        source = .configMap(parsed)
                     } else {
                         fail(from.mark, "valueFrom needs file, secretKeyRef or configMapKeyRef")
                     }
@@ -192,6 +264,7 @@ extension ConfigurationDocument {
         let capacity = child(spec, "capacity")?.scalar.flatMap { Int($0) } ?? 1
         return AkriConfiguration(
             name: name,
+            namespace: namespace,
             handlerName: handlerName,
             discoveryDetails: details,
             detailsMapping: detailsMapping,
@@ -229,6 +302,7 @@ extension AkriConfiguration {
     /// `read`. A missing optional file leaves the property out; a missing required one, or a
     /// Kubernetes reference (only Kubernetes can resolve it), is a problem at the entry.
     public func resolvedDiscoveryProperties(
+        mounts: Mounts = Mounts(),
         read: (String) -> Result<[UInt8], ReadFailure>
     ) -> (properties: [String: [UInt8]?], problems: [DetailsProblem], unreadable: Bool) {
         var properties: [String: [UInt8]?] = [:]
@@ -256,14 +330,37 @@ extension AkriConfiguration {
                         )
                     }
                 }
-            case .kubernetes(let reference):
-                problems.append(
-                    DetailsProblem(
-                        .warning,
-                        at: property.mark,
-                        "\(property.name): a \(reference) is resolved by Kubernetes only; left out here"
+            case .secret(let reference), .configMap(let reference):
+                let isSecret = if case .secret = property.source { true } else { false }
+                let kind = isSecret ? "Secret" : "ConfigMap"
+                guard let directory = isSecret ? mounts.secrets : mounts.configMaps else {
+                    problems.append(
+                        DetailsProblem(
+                            .warning,
+                            at: property.mark,
+                            "\(property.name): a \(kind) is resolved by Kubernetes; left out here (give \(isSecret ? "--secrets-dir" : "--config-maps-dir") to resolve it from a directory)"
+                        )
                     )
-                )
+                    continue
+                }
+                let namespace = reference.namespace ?? self.namespace
+                let path = "\(directory)/\(namespace)/\(reference.name)/\(reference.key)"
+                switch read(path) {
+                case .success(let bytes):
+                    properties[property.name] = bytes
+                case .failure(let failure):
+                    // Akri's property solver: a missing object or key fails the Configuration
+                    // unless the reference is optional, when the property is left out.
+                    guard !reference.optional else { continue }
+                    unreadable = true
+                    problems.append(
+                        DetailsProblem(
+                            .error,
+                            at: property.mark,
+                            "\(property.name): key '\(reference.key)' of \(kind) \(namespace)/\(reference.name) is not available (\(path): \(failure.reason))"
+                        )
+                    )
+                }
             }
         }
         return (properties, problems, unreadable)

@@ -51,12 +51,14 @@ public struct ConfigurationFile: Sendable {
     /// be read: an input missing, rather than malformed.
     public private(set) var hasUnreadableFiles = false
 
-    /// Reads `contents`, the bytes of `path`; `readFile` reads a `valueFrom.file`. Bytes that are
-    /// not UTF-8 are a problem at the line and column of the first bad one.
+    /// Reads `contents`, the bytes of `path`; `readFile` reads a `valueFrom.file`, and the keys of
+    /// Secrets and ConfigMaps under `mounts`. Bytes that are not UTF-8 are a problem at the line
+    /// and column of the first bad one.
     public init(
         path: String,
         contents: [UInt8],
         bareDetails: BareDetails,
+        mounts: AkriConfiguration.Mounts = AkriConfiguration.Mounts(),
         readFile: (String) -> Result<[UInt8], AkriConfiguration.ReadFailure>
     ) {
         guard let text = String(validating: contents, as: UTF8.self) else {
@@ -81,14 +83,16 @@ public struct ConfigurationFile: Sendable {
             )
             return
         }
-        self.init(path: path, text: text, bareDetails: bareDetails, readFile: readFile)
+        self.init(path: path, text: text, bareDetails: bareDetails, mounts: mounts, readFile: readFile)
     }
 
-    /// Reads `text`, the contents of `path`; `readFile` reads a `valueFrom.file`.
+    /// Reads `text`, the contents of `path`; `readFile` reads a `valueFrom.file`, and the keys of
+    /// Secrets and ConfigMaps under `mounts`.
     public init(
         path: String,
         text: String,
         bareDetails: BareDetails,
+        mounts: AkriConfiguration.Mounts = AkriConfiguration.Mounts(),
         readFile: (String) -> Result<[UInt8], AkriConfiguration.ReadFailure>
     ) {
         self.path = path
@@ -98,6 +102,7 @@ public struct ConfigurationFile: Sendable {
             switch document {
             case .configuration(let configuration):
                 let (properties, propertyProblems, unreadable) = configuration.resolvedDiscoveryProperties(
+                    mounts: mounts,
                     read: readFile
                 )
                 problems += propertyProblems

@@ -17,14 +17,15 @@ enum CheckCommand: Command {
             FILE: ok, with what it configures. Exits 0 only when every file is valid (warnings allowed), 66 when
             a file cannot be read, else 65 when a file has errors.
             """,
-        arguments: [files.spec]
+        arguments: [files.spec] + ConfigurationFiles.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
         var status = ExitStatus.success
+        let mounts = try ConfigurationFiles.mounts(arguments)
         for path in try arguments(files) {
             let file: ConfigurationFile
-            switch ConfigurationFiles.load(path, bareDetails: .allowed) {
+            switch ConfigurationFiles.load(path, bareDetails: .allowed, mounts: mounts) {
             case .success(let loaded): file = loaded
             case .failure(let error):
                 Console.out("\(path): error: \(error.reason)")

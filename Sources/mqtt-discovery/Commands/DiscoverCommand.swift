@@ -44,7 +44,8 @@ enum DiscoverCommand: Command {
             file has errors (each printed as FILE:LINE:COLUMN: message), 66 when it or a secret it names
             cannot be read, 64 for a wrong command line.
             """,
-        arguments: [file.spec, configuration.spec, output.spec, duration.spec] + logging.arguments
+        arguments: [file.spec, configuration.spec, output.spec, duration.spec] + ConfigurationFiles.arguments
+            + logging.arguments
     )
 
     static func run(_ arguments: ParsedArguments, environment: [String: String]) async throws -> ExitStatus {
@@ -53,7 +54,7 @@ enum DiscoverCommand: Command {
         let duration = try arguments(duration)
         let path = try arguments(file) ?? ""
         let file: ConfigurationFile
-        switch ConfigurationFiles.load(path, bareDetails: .allowed) {
+        switch ConfigurationFiles.load(path, bareDetails: .allowed, mounts: try ConfigurationFiles.mounts(arguments)) {
         case .success(let loaded): file = loaded
         case .failure(let error):
             Console.error("error: \(error)")

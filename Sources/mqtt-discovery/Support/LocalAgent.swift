@@ -101,9 +101,9 @@ enum LocalAgent {
     }
 
     /// The options both commands take.
-    static let arguments = [
-        configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec,
-    ]
+    static let arguments =
+        [configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec]
+        + ConfigurationFiles.arguments
 
     /// Runs until SIGINT or SIGTERM. `withHandler` runs the mqtt handler in the process too;
     /// `printer` prints every event on standard output.
@@ -120,7 +120,11 @@ enum LocalAgent {
         let backlog = try arguments(watcherBacklog)
         var files: [ConfigurationFile] = []
         for path in try arguments(configurations) {
-            switch ConfigurationFiles.load(path, bareDetails: bareDetails ? .allowed : .refused) {
+            switch ConfigurationFiles.load(
+                path,
+                bareDetails: bareDetails ? .allowed : .refused,
+                mounts: try ConfigurationFiles.mounts(arguments)
+            ) {
             case .success(let file): files.append(file)
             case .failure(let error):
                 Console.error("error: \(error)")
