@@ -10,6 +10,72 @@ struct CheckCommandTests {
             .deletingLastPathComponent().appendingPathComponent("Configurations").path
     }()
 
+    static let crd = Peers.root + "/Tests/Fixtures/akri-configuration-crd.yaml"
+
+    @Test("every Configuration in Configurations/ is one Akri's CRD accepts (jsonschema), and check notes nothing")
+    func akriSchema() async throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.configurations)
+            .filter { $0.hasSuffix(".yaml") }.sorted().map { "\(Self.configurations)/\($0)" }
+        let results = try await Peers.run("akri_schema.py", [Self.crd] + files)
+        #expect(results.count >= 2, "\(results)")
+        for result in results { #expect(result["valid"] as? Bool == true, "\(result)") }
+        let check = try await Binary.run(["check"] + files)
+        #expect(!check.standardOutput.contains("note:"), "\(check.standardOutput)")
+    }
+
+    @Test(
+        "what Akri's CRD refuses, check accepts with a note naming it: valueFrom.file, numbers for strings, value and valueFrom"
+    )
+    func extensionsNoted() async throws {
+        let directory = try TemporaryDirectory(prefix: "check")
+        let secret = try directory.write("secret", "s3cret")
+        let file = try directory.write(
+            "ours.yaml",
+            """
+            apiVersion: akri.sh/v0
+            kind: Configuration
+            metadata: {name: ours}
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+                  mqttBrokerUri: tcp://b:1883
+                  topics: [a/#]
+                discoveryProperties:
+                  - name: mqtt_broker_password
+                    valueFrom:
+                      file: \(secret)
+                  - name: flag
+              brokerProperties:
+                WIDTH: 800
+              capacity: 2
+            """
+        )
+        let schema = try await Peers.run("akri_schema.py", [Self.crd, file])
+        let errors = try #require(schema.first?["errors"] as? [String])
+        #expect(schema.first?["valid"] as? Bool == false)
+        #expect(errors.count == 3, "\(errors)")
+        let check = try await Binary.run(["check", file])
+        #expect(check.status == 0, "\(check.standardOutput)")
+        #expect(
+            check.standardOutput.split(separator: "\n").filter { $0.contains("note:") }.map(String.init) == [
+                "\(file):13:11: note: valueFrom.file is mqtt-discovery's own (for machines without Kubernetes): Akri's CRD accepts only secretKeyRef or configMapKeyRef",
+                "\(file):14:9: note: discovery property 'flag' needs exactly one of value and valueFrom",
+                "\(file):16:12: note: brokerProperties.WIDTH is a YAML number, not a string: Akri's CRD would refuse it; quote it",
+            ]
+        )
+        let badCapacity = try directory.write(
+            "capacity.yaml",
+            try String(contentsOfFile: file, encoding: .utf8).replacing("capacity: 2", with: "capacity: two")
+        )
+        let refused = try await Binary.run(["check", badCapacity])
+        #expect(refused.status == 65)
+        #expect(
+            refused.standardOutput.contains("17:13: spec.capacity must be a whole number of 1 or more"),
+            "\(refused.standardOutput)"
+        )
+    }
+
     @Test("every file in Configurations/ is valid")
     func shippedConfigurations() async throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.configurations)

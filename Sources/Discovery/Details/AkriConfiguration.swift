@@ -146,6 +146,24 @@ extension ConfigurationDocument {
         func fail(_ mark: Mark, _ message: String) {
             problems.append(DetailsProblem(.error, at: mark, message))
         }
+        func note(_ mark: Mark, _ message: String) {
+            problems.append(DetailsProblem(.note, at: mark, message))
+        }
+        func isPlain(_ node: YAMLNode) -> Bool {
+            if case .scalar(_, .plain) = node.content { return true }
+            return false
+        }
+        /// Whether Kubernetes reads the scalar as a string: quoted, a block, or plain text that
+        /// YAML does not resolve to a number, a boolean or null.
+        func isString(_ node: YAMLNode) -> Bool {
+            guard isPlain(node), let text = node.scalar else { return true }
+            let lowered = text.lowercased()
+            if ["true", "false", "yes", "no", "on", "off", "null", "~", ""].contains(lowered) { return false }
+            return Double(text) == nil && Int(text) == nil
+        }
+        func typeNote(_ what: String, _ node: YAMLNode) -> String {
+            "\(what) is a YAML \(Double(node.scalar ?? "") != nil ? "number" : "boolean or null"), not a string: Akri's CRD would refuse it; quote it"
+        }
         /// A Kubernetes object name (a DNS subdomain) or key (`[-._a-zA-Z0-9]+`): they become
         /// path components, so nothing else (no `/`, no `..`) is let through.
         func isName(_ text: String, key: Bool) -> Bool {
@@ -239,10 +257,20 @@ extension ConfigurationDocument {
                     fail(item.mark, "discovery property name '\(propertyName)' must match ^[_A-Za-z][_A-Za-z0-9]*$")
                 }
                 var source = AkriConfiguration.DiscoveryProperty.Source.none
-                if let value = child(item, "value")?.scalar {
+                // Akri's CRD: exactly one of value and valueFrom (oneOf), valueFrom exactly one of
+                // secretKeyRef and configMapKeyRef.
+                if (child(item, "value") != nil) == (child(item, "valueFrom") != nil) {
+                    note(item.mark, "discovery property '\(propertyName)' needs exactly one of value and valueFrom")
+                }
+                if let valueNode = child(item, "value"), let value = valueNode.scalar {
+                    if !isString(valueNode) { note(valueNode.mark, typeNote("value of '\(propertyName)'", valueNode)) }
                     source = .value(value)
                 } else if let from = child(item, "valueFrom") {
                     if let file = child(from, "file")?.scalar {
+                        note(
+                            from.mark,
+                            "valueFrom.file is mqtt-discovery's own (for machines without Kubernetes): Akri's CRD accepts only secretKeyRef or configMapKeyRef"
+                        )
                         source = .file(file, optional: child(from, "optional")?.scalar == "true")
                     } else if let reference = child(from, "secretKeyRef") {
                         guard let parsed = keyReference(reference, "secretKeyRef") else { continue }
@@ -258,10 +286,28 @@ extension ConfigurationDocument {
             }
         }
         var brokerProperties: [String: String] = [:]
-        if case .mapping(let pairs)? = child(spec, "brokerProperties")?.content {
-            for pair in pairs { if let key = pair.key.scalar { brokerProperties[key] = pair.value.scalar ?? "" } }
+        if let node = child(spec, "brokerProperties") {
+            guard case .mapping(let pairs) = node.content else {
+                fail(node.mark, "spec.brokerProperties must be a mapping of names to strings")
+                return nil
+            }
+            for pair in pairs {
+                guard let key = pair.key.scalar, let value = pair.value.scalar else {
+                    fail(pair.value.mark, "spec.brokerProperties values must be strings")
+                    continue
+                }
+                if !isString(pair.value) { note(pair.value.mark, typeNote("brokerProperties.\(key)", pair.value)) }
+                brokerProperties[key] = value
+            }
         }
-        let capacity = child(spec, "capacity")?.scalar.flatMap { Int($0) } ?? 1
+        var capacity = 1
+        if let node = child(spec, "capacity") {
+            guard let text = node.scalar, let value = Int(text), value >= 1, isPlain(node) else {
+                fail(node.mark, "spec.capacity must be a whole number of 1 or more")
+                return nil
+            }
+            capacity = value
+        }
         return AkriConfiguration(
             name: name,
             namespace: namespace,

@@ -8,6 +8,9 @@ public struct DetailsProblem: Hashable, Sendable, CustomStringConvertible {
         case error
         /// Worth knowing (an unknown key Akri would silently ignore); the details still work.
         case warning
+        /// Fine here, but not portable: Akri's Configuration CRD would refuse it on a cluster
+        /// (an extension of ours, or a value of the wrong YAML type).
+        case note
     }
 
     /// Where in the text.
@@ -24,9 +27,10 @@ public struct DetailsProblem: Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// `LINE:COLUMN: message` for errors, `LINE:COLUMN: warning: message` for warnings.
+    /// `LINE:COLUMN: message` for errors, `LINE:COLUMN: warning: message` for warnings,
+    /// `LINE:COLUMN: note: message` for notes.
     public var description: String {
-        "\(mark): " + (severity == .warning ? "warning: " : "") + message
+        "\(mark): " + (severity == .error ? "" : "\(severity.rawValue): ") + message
     }
 }
 

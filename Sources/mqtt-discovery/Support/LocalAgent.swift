@@ -133,7 +133,9 @@ enum LocalAgent {
         }
         var errors = files.flatMap { ConfigurationFiles.lines($0, severity: .error) }
         errors += ConfigurationFile.duplicateNames(in: files).map { "error: two Configurations are named '\($0)'" }
-        for warning in files.flatMap({ ConfigurationFiles.lines($0, severity: .warning) }) { Console.error(warning) }
+        for severity in [DetailsProblem.Severity.warning, .note] {
+            for line in files.flatMap({ ConfigurationFiles.lines($0, severity: severity) }) { Console.error(line) }
+        }
         guard errors.isEmpty else {
             for error in errors { Console.error(error) }
             return files.contains(where: \.hasUnreadableFiles) ? .noInput : .dataError
