@@ -134,6 +134,11 @@ let package = Package(
             path: "Sources/MQTTCodecFuzzer"
         ),
         .executableTarget(
+            name: "details-fuzzer",
+            dependencies: ["Discovery", "YAML", "FuzzDriver"],
+            path: "Sources/DetailsFuzzer"
+        ),
+        .executableTarget(
             name: "http2-fuzzer",
             dependencies: ["HTTP2", "HPACK", "FuzzDriver"],
             path: "Sources/HTTP2Fuzzer"
