@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "JSON"),
         // CRC-32, for records in files that must notice damage.
         .target(name: "Checksum"),
+        // Prometheus's text exposition format.
+        .target(name: "Metrics"),
         // HTTP/1.1 messages, for the monitor's server and its InfluxDB client.
         .target(name: "HTTP"),
         // HTTP/2 header compression (RFC 7541).
@@ -50,6 +52,9 @@ let package = Package(
 
         // MARK: - I/O: the only module that touches sockets, epoll and OpenSSL
         .target(name: "IO", dependencies: ["CShims", "COpenSSLLoader"]),
+
+        // MARK: - An HTTP/1.1 server on the event loop (the monitor's pages, the daemons' metrics)
+        .target(name: "HTTPService", dependencies: ["HTTP", "IO", "Logging"]),
 
         // MARK: - gRPC served and called on the event loop, over our HTTP/2
         .target(name: "GRPCService", dependencies: ["GRPC", "HTTP2", "HPACK", "IO"]),
@@ -90,7 +95,7 @@ let package = Package(
         .target(
             name: "MonitorService",
             dependencies: [
-                "Monitor", "HTTP", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum",
+                "Monitor", "Metrics", "HTTP", "HTTPService", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum",
                 "ArgumentParsing",
             ]
         ),
@@ -156,7 +161,7 @@ let package = Package(
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "HPACK"]),
         .testTarget(name: "HTTP2InteropTests", dependencies: ["HTTP2", "HPACK", "TestSupport"]),
         .testTarget(name: "GRPCServiceTests", dependencies: ["GRPCService", "GRPC", "IO", "TestSupport"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "JSON", "Checksum"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Metrics", "JSON", "Checksum"]),
         .testTarget(
             name: "MonitorServiceTests",
             dependencies: [

@@ -1,4 +1,6 @@
 import HTTP
+import HTTPService
+import Metrics
 public import IO
 public import Logging
 import MQTTClient

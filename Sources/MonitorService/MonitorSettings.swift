@@ -1,4 +1,5 @@
 import HTTP
+import HTTPService
 public import IO
 public import MQTTClient
 import MQTTCodec

@@ -1,5 +1,6 @@
 import Checksum
 import JSON
+import Metrics
 import Monitor
 import Testing
 
