@@ -85,7 +85,7 @@ let package = Package(
             name: "AgentService",
             dependencies: [
                 "AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "MQTTSession", "IO", "Logging", "GRPC",
-                "GRPCService",
+                "GRPCService", "HTTP", "HTTPService", "Metrics",
             ]
         ),
 
@@ -95,7 +95,8 @@ let package = Package(
         .target(
             name: "MonitorService",
             dependencies: [
-                "Monitor", "Metrics", "HTTP", "HTTPService", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging", "Checksum",
+                "Monitor", "Metrics", "HTTP", "HTTPService", "MQTTClient", "MQTTSession", "MQTTCodec", "IO", "Logging",
+                "Checksum",
                 "ArgumentParsing",
             ]
         ),
@@ -120,7 +121,7 @@ let package = Package(
             dependencies: [
                 "MQTTCodec", "MQTTClient", "MQTTSession", "Discovery", "DiscoveryService", "AgentProtocol",
                 "AgentService", "IO", "CommandLineSupport", "Simulator",
-                "Logging", "ArgumentParsing", "JSON", "HTTP", "Monitor", "MonitorService",
+                "Logging", "ArgumentParsing", "JSON", "HTTP", "Monitor", "MonitorService", "Metrics",
             ]
         ),
         .executableTarget(

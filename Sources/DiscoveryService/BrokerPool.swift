@@ -45,6 +45,16 @@ public final class BrokerPool: @unchecked Sendable {
         /// How many members subscribed to each filter.
         var filterUsers: [String: Int] = [:]
         var state: ConnectionState = .connecting(attempt: 1)
+        /// For ``BrokerStatus``.
+        var since = ContinuousClock.now
+        var wallSince = Host.wallClockMilliseconds
+        var connects = 0
+        var disconnects = 0
+        var lastError: String?
+        var messages = 0
+        var bytes = 0
+        var subscribed = false
+        var everSubscribed = false
     }
 
     private struct Member {
@@ -99,9 +109,11 @@ public final class BrokerPool: @unchecked Sendable {
             entry.filterUsers[subscription.topicFilter, default: 0] += 1
         }
         let logger = logger
-        entry.client?.subscribe(subscriptions) { result in
+        entry.client?.subscribe(subscriptions) { [weak entry] result in
             switch result {
             case .success(let codes):
+                entry?.subscribed = true
+                entry?.everSubscribed = true
                 for (subscription, code) in zip(subscriptions, codes) where code.isFailure {
                     logger.error("the broker refused the subscription to '\(subscription.topicFilter)': \(code)")
                 }
@@ -156,11 +168,28 @@ public final class BrokerPool: @unchecked Sendable {
             logger: clientLogger,
             onStateChange: { [weak self, weak entry] state in
                 guard let self, let entry, entries[key] === entry else { return }
+                if Self.kind(of: entry.state) != Self.kind(of: state) {
+                    entry.since = ContinuousClock.now
+                    entry.wallSince = Host.wallClockMilliseconds
+                }
+                switch state {
+                case .connected:
+                    entry.connects += 1
+                    // The client subscribes again itself when the broker lost the session.
+                    entry.subscribed = entry.everSubscribed
+                case .disconnected(let error, _):
+                    entry.disconnects += 1
+                    entry.lastError = "\(error)"
+                    entry.subscribed = false
+                default: break
+                }
                 entry.state = state
                 for member in entry.members.values { member.onState(state) }
             },
             onMessage: { [weak self, weak entry] message in
                 guard let self, let entry, entries[key] === entry else { return false }
+                entry.messages += 1
+                entry.bytes += message.payload.count
                 for member in entry.members.values { member.onMessage(message) }
                 return true
             }
@@ -169,5 +198,74 @@ public final class BrokerPool: @unchecked Sendable {
         entries[key] = entry
         client.start()
         return entry
+    }
+
+    /// What each broker's client is doing, for metrics and status pages.
+    public func statuses() -> [BrokerStatus] {
+        eventLoop.preconditionInEventLoop()
+        let now = ContinuousClock.now
+        return entries.map { key, entry in
+            BrokerStatus(
+                url: key.url,
+                clientIdentifier: key.clientIdentifier,
+                state: entry.state,
+                stateAge: now - entry.since,
+                stateSinceMilliseconds: entry.wallSince,
+                connects: entry.connects,
+                disconnects: entry.disconnects,
+                lastError: entry.lastError,
+                messages: entry.messages,
+                bytes: entry.bytes,
+                subscriptions: entry.filterUsers.count,
+                subscribed: entry.subscribed,
+                members: entry.members.count
+            )
+        }.sorted { ($0.url, $0.clientIdentifier) < ($1.url, $1.clientIdentifier) }
+    }
+
+    /// Connected, connecting, down or stopped: a change of kind is a transition.
+    private static func kind(of state: ConnectionState) -> Int {
+        switch state {
+        case .connecting: 0
+        case .connected: 1
+        case .disconnected: 2
+        case .stopped: 3
+        }
+    }
+}
+
+/// One broker's client in a ``BrokerPool``, as metrics and status pages show it.
+public struct BrokerStatus: Sendable {
+    /// The broker's URL.
+    public var url: String
+    /// The client identifier (one session).
+    public var clientIdentifier: String
+    /// The connection's state.
+    public var state: ConnectionState
+    /// How long it has been in this kind of state (connected, connecting, down).
+    public var stateAge: Duration
+    /// When it entered it, wall clock, milliseconds since 1970.
+    public var stateSinceMilliseconds: Int64
+    /// Connections made (CONNACK received).
+    public var connects: Int
+    /// Connections lost or refused.
+    public var disconnects: Int
+    /// Why the last one was lost.
+    public var lastError: String?
+    /// Messages received.
+    public var messages: Int
+    /// Payload bytes received.
+    public var bytes: Int
+    /// Topic filters subscribed.
+    public var subscriptions: Int
+    /// Whether the broker has answered the subscriptions since the last connection.
+    public var subscribed: Bool
+    /// Discover streams sharing this client.
+    public var members: Int
+
+    /// Whether the client is connected.
+    public var isConnected: Bool {
+        if case .connected = state { return true }
+        return false
     }
 }

@@ -1,11 +1,11 @@
 import HTTP
 import HTTPService
-import Metrics
 public import IO
 public import Logging
 import MQTTClient
 import MQTTCodec
 import MQTTSession
+import Metrics
 import Monitor
 
 /// The monitoring broker of one device: it watches the device's topics over a persistent session,

@@ -344,20 +344,10 @@ extension MonitorSettings {
 
     /// `HOST:PORT` with an IP literal host (`[::1]:8080` for IPv6; `localhost` is 127.0.0.1).
     static func listenAddress(_ text: String, command: String) throws(UsageError) -> SocketAddress {
-        var host = Substring(text)
-        var portText: Substring = ""
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(after: close)...].dropFirst()
-        } else if let colon = text.lastIndex(of: ":") {
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        }
-        if host == "localhost" { host = "127.0.0.1" }
-        guard let port = UInt16(portText), SocketAddress.isIPLiteral(String(host)) else {
+        guard let address = SocketAddress(listening: text) else {
             throw UsageError("--listen '\(text)' must be IP:PORT, e.g. 0.0.0.0:8080 or [::1]:8080", command: command)
         }
-        return .ip(String(host), port: port)
+        return address
     }
 
     private static func brokerURL(_ text: String, command: String) throws(UsageError) -> BrokerURL {

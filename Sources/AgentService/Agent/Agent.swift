@@ -176,6 +176,18 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
+    /// For metrics and status, on the loop.
+    var isServing: Bool { listener != nil }
+    var currentInstances: [Instance] { table.snapshot() }
+    var configurationNames: [String] { configurations.map(\.name) }
+    var openStreamCount: Int { streams.values.count { $0.isActive } }
+    var watcherCount: Int { watchers.count }
+    var registeredHandlers: [(name: String, endpoint: String, protocolName: String)] {
+        handlers.sorted { $0.key < $1.key }.map { endpoint, handler in
+            (handler.name, endpoint, handler.channel == nil ? "grpc" : "frames")
+        }
+    }
+
     /// The current instances (all Configurations).
     public func instances() async -> [Instance] {
         await withCheckedContinuation { continuation in

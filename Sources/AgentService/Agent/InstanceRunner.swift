@@ -20,6 +20,10 @@ public final class InstanceRunner: @unchecked Sendable {
     private var running: [String: Child] = [:]
     private var stopping = false
     private var stopWaiter: CheckedContinuation<Void, Never>?
+    /// Commands started again after exiting while their instance remained (for metrics).
+    public private(set) var restarts = 0
+    /// Commands running now.
+    public var runningCount: Int { running.values.count { $0.process != nil } }
 
     private final class Child {
         var instance: Instance
@@ -117,6 +121,7 @@ public final class InstanceRunner: @unchecked Sendable {
 
     private func scheduleRestart(_ child: Child) {
         child.failures += 1
+        restarts += 1
         let delay = backoff.delay(attempt: child.failures - 1, randomUnit: Double.random(in: 0..<1))
         child.restart = eventLoop.scheduleTimer(after: delay) { [weak self, weak child] in
             guard let self, let child, child.wanted, !stopping else { return }

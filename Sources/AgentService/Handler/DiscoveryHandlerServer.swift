@@ -45,17 +45,21 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
     private let options: Options
     private let logger: Logger
     private let environment: [String: String]
-    private let pool: BrokerPool
+    let pool: BrokerPool
     private var listeners: [Listener] = []
     /// Connections whose first octets have not arrived yet.
     private lazy var router = ProtocolRouter { [weak self] connection, kind, bytes in
         self?.route(connection, kind, bytes)
     }
     private var framesStreams: [ObjectIdentifier: FramesDiscoverTransport] = [:]
-    private var sessions: [ObjectIdentifier: DiscoverySession] = [:]
+    private(set) var sessions: [ObjectIdentifier: DiscoverySession] = [:]
     private var grpcServer: GRPCServer?
     private var registrar: Registrar?
     private let registrationPath: String
+    /// The registrar, once started (for metrics).
+    var currentRegistrar: Registrar? { registrar }
+    /// The agent's registration socket.
+    var registrationSocket: String { registrationPath }
     private var connectionLog = LogThrottle()
 
     /// A handler for `directory` (its socket `directory/mqtt.sock`, the agent's

@@ -30,6 +30,16 @@ final class DiscoverySession: @unchecked Sendable {
     private var overLimit = false
     /// Above this many unsent bytes the agent is slow: later lists wait, coalesced into one.
     private let backlogLimit = 1 << 20
+    /// Lists sent, devices added and removed: for metrics.
+    private(set) var listsSent = 0
+    private(set) var added = 0
+    private(set) var removed = 0
+    /// The protocol the stream is in (`grpc` or `frames`), for metrics.
+    var protocolName: String { transport is GRPCDiscoverTransport ? "grpc" : "frames" }
+    /// Devices present now.
+    var deviceCount: Int { encoded.count }
+    /// Whether the last list was held back for being over the agent's message limit.
+    var isOverLimit: Bool { overLimit }
 
     init(
         transport: any DiscoverTransport,
@@ -91,8 +101,13 @@ final class DiscoverySession: @unchecked Sendable {
     private func changed(_ changes: [DeviceChange]) {
         for change in changes {
             switch change {
-            case .added(let device), .updated(let device): encoded[device.id] = Self.serialize(device)
-            case .removed(let device): encoded[device.id] = nil
+            case .added(let device):
+                added += 1
+                encoded[device.id] = Self.serialize(device)
+            case .updated(let device): encoded[device.id] = Self.serialize(device)
+            case .removed(let device):
+                removed += 1
+                encoded[device.id] = nil
             }
         }
         owed = true
@@ -129,6 +144,7 @@ final class DiscoverySession: @unchecked Sendable {
             }
         }
         owed = false
+        listsSent += 1
         transport.send(devices: encoded.values)
     }
 

@@ -55,6 +55,18 @@ public final class Registrar: @unchecked Sendable {
     private var registering = false
     /// Whether the agent has accepted the registration (and has not gone away since).
     public private(set) var isRegistered = false
+    /// Registrations the agent accepted.
+    public private(set) var registrations = 0
+
+    /// The protocol registered in (or being tried): `grpc`, `frames`, or `unknown` before the
+    /// first answer in auto mode.
+    public var protocolName: String {
+        switch detected {
+        case .grpc: "grpc"
+        case .frames: "frames"
+        case nil: "unknown"
+        }
+    }
 
     /// A registrar for `request` against the agent's socket at `path`, in `protocol`.
     public init(
@@ -170,6 +182,7 @@ public final class Registrar: @unchecked Sendable {
                 detected = .grpc
                 attempt = 0
                 isRegistered = true
+                registrations += 1
                 agentFile = FileSystem.identity(of: path)
                 logger.info(
                     "registered with the agent",
@@ -247,6 +260,7 @@ public final class Registrar: @unchecked Sendable {
         case .registered:
             attempt = 0
             isRegistered = true
+            registrations += 1
             logger.info(
                 "registered with the agent",
                 ["socket": path, "endpoint": request.endpoint, "protocol": "frames"]

@@ -11,6 +11,23 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// A Unix domain socket path.
     case unix(String)
 
+    /// An address to listen on from `HOST:PORT`, the host an IP literal (`[::1]:8080` for IPv6;
+    /// `localhost` is 127.0.0.1); nil for anything else.
+    public init?(listening text: String) {
+        var host = Substring(text)
+        var portText: Substring = ""
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(after: close)...].dropFirst()
+        } else if let colon = text.lastIndex(of: ":") {
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        if host == "localhost" { host = "127.0.0.1" }
+        guard let port = UInt16(portText), Self.isIPLiteral(String(host)) else { return nil }
+        self = .ip(String(host), port: port)
+    }
+
     /// `127.0.0.1:1883`, `[::1]:1883` or the socket path.
     public var description: String {
         switch self {

@@ -54,8 +54,21 @@ enum HandlerCommand: Command {
             Console.error("error: cannot serve on \(server.socketPath): \(error)")
             return .failure
         }
+        var operations: OperationsServer?
+        if let address = try LocalAgent.metricsAddress(arguments, command: "mqtt-discovery handler") {
+            do {
+                operations = try await LocalAgent.serveOperations(on: address, loop: loop, logger: logger) {
+                    server.operationsReport()
+                }
+            } catch {
+                Console.error("error: cannot serve metrics on \(address): \(error)")
+                await server.stop()
+                return .failure
+            }
+        }
         for await _ in finished { break }
         logger.info("stopping")
+        if let operations { loop.execute { operations.close() } }
         await server.stop()
         return .success
     }

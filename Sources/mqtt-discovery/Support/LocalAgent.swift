@@ -5,6 +5,7 @@ import CommandLineSupport
 import Discovery
 import IO
 import Logging
+import Metrics
 
 /// What `agent` and `run` share: reading the Configurations, serving the agent's socket, the
 /// optional handler in the same process, `--exec`, and a clean stop on SIGINT/SIGTERM.
@@ -84,9 +85,47 @@ enum LocalAgent {
         default: 4 << 20
     )
 
+    /// Where /healthz, /readyz, /metrics and /status are served.
+    static let metricsListen = Option<String?>.text(
+        "--metrics-listen",
+        value: "HOST:PORT",
+        help: "Serve /healthz, /readyz, /metrics (Prometheus) and /status (JSON) on HOST:PORT; off by default.",
+        environment: "MQTT_DISCOVERY_METRICS_LISTEN"
+    )
+
+    /// The address `--metrics-listen` names, if any.
+    static func metricsAddress(_ arguments: ParsedArguments, command: String) throws -> SocketAddress? {
+        guard let text = try arguments(metricsListen), !text.isEmpty else { return nil }
+        guard let address = SocketAddress(listening: text) else {
+            throw UsageError("--metrics-listen '\(text)' must be IP:PORT, e.g. 0.0.0.0:9090", command: command)
+        }
+        return address
+    }
+
+    /// Serves `report` on `address`, on `loop`.
+    static func serveOperations(
+        on address: SocketAddress,
+        loop: EventLoop,
+        logger: Logger,
+        report: @escaping @Sendable () -> OperationsServer.Report
+    ) async throws -> OperationsServer {
+        let result: Result<OperationsServerBox, IOError> = await withCheckedContinuation { continuation in
+            loop.execute {
+                do throws(IOError) {
+                    let server = try OperationsServer(address: address, loop: loop, logger: logger, report: report())
+                    logger.info("serving metrics and health", ["address": "\(server.address)"])
+                    continuation.resume(returning: .success(OperationsServerBox(server: server)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get().server
+    }
+
     /// The handler's options.
     static let handlerArguments = [
-        agentProtocol.spec, podIP.spec, grpcPort.spec, grpcMaxMessage.spec, frameDeadline.spec,
+        agentProtocol.spec, podIP.spec, grpcPort.spec, grpcMaxMessage.spec, frameDeadline.spec, metricsListen.spec,
     ]
 
     /// The handler's options, read.
@@ -102,8 +141,10 @@ enum LocalAgent {
 
     /// The options both commands take.
     static let arguments =
-        [configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec]
-        + ConfigurationFiles.arguments
+        [
+            configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec,
+            metricsListen.spec,
+        ] + ConfigurationFiles.arguments
 
     /// Runs until SIGINT or SIGTERM. `withHandler` runs the mqtt handler in the process too;
     /// `printer` prints every event on standard output.
@@ -199,11 +240,47 @@ enum LocalAgent {
                 return .failure
             }
         }
+        var operations: OperationsServer?
+        if let address = try metricsAddress(arguments, command: "mqtt-discovery") {
+            do {
+                operations = try await serveOperations(on: address, loop: loop, logger: logger) {
+                    let agentReport = agent.operationsReport { text in
+                        text.family(
+                            "mqtt_discovery_agent_exec_running",
+                            type: "gauge",
+                            help: "--exec commands running."
+                        )
+                        text.sample("mqtt_discovery_agent_exec_running", Double(runner?.runningCount ?? 0))
+                        text.family(
+                            "mqtt_discovery_agent_exec_restarts_total",
+                            type: "counter",
+                            help: "--exec commands started again after exiting early."
+                        )
+                        text.sample("mqtt_discovery_agent_exec_restarts_total", Double(runner?.restarts ?? 0))
+                    }
+                    guard let handler else { return agentReport }
+                    return OperationsServer.Report.combined(agent: agentReport, handler: handler.operationsReport())
+                }
+            } catch {
+                Console.error("error: cannot serve metrics on \(address): \(error)")
+                await handler?.stop()
+                await agent.stop()
+                return .failure
+            }
+        }
         for await _ in finished { break }
         logger.info("stopping")
+        if let operations { loop.execute { operations.close() } }
         await runner?.stop()
         await handler?.stop()
         await agent.stop()
         return .success
     }
+}
+
+/// Carries an ``OperationsServer`` out of the loop's closure.
+///
+/// `@unchecked Sendable`: the server is used on its loop only; the box only carries it back.
+private struct OperationsServerBox: @unchecked Sendable {
+    let server: OperationsServer
 }
