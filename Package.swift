@@ -121,7 +121,7 @@ let package = Package(
             dependencies: [
                 "MQTTCodec", "MQTTClient", "MQTTSession", "Discovery", "DiscoveryService", "AgentProtocol",
                 "AgentService", "IO", "CommandLineSupport", "Simulator",
-                "Logging", "ArgumentParsing", "JSON", "HTTP", "Monitor", "MonitorService", "Metrics",
+                "Logging", "ArgumentParsing", "JSON", "HTTP", "HTTPService", "Monitor", "MonitorService", "Metrics",
             ]
         ),
         .executableTarget(

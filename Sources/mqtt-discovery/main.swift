@@ -24,6 +24,7 @@ let tool = CommandLineTool(
         """,
     commands: [
         RunCommand.self, DiscoverCommand.self, HandlerCommand.self, AgentCommand.self, WatchCommand.self,
+        StatusCommand.self,
         MonitorCommand.self, CheckCommand.self, SimulateCommand.self, SubCommand.self, PubCommand.self,
         DecodeCommand.self,
     ]

@@ -68,6 +68,10 @@ struct OperationsTests {
         #expect(connected["status"] as? String == "False", "\(status.body)")
         #expect(connected["reason"] as? String != "Connected")
         #expect((connected["lastTransitionTime"] as? String)?.hasSuffix("Z") == true)
+        let down = try await Binary.run(["status", "--metrics", base])
+        #expect(down.status == 0, "still ready: a broker may be down for 60 s: \(down.standardError)")
+        #expect(down.standardOutput.hasPrefix("ready\nregistered with the agent: yes (grpc), Discover streams: 1\n"))
+        #expect(down.standardOutput.contains("False (Disconnected)"), "\(down.standardOutput)")
         try await broker.start()
         try await Curl.waitFor("\(base)/metrics") { response in
             response.body.split(separator: "\n").contains {
@@ -76,11 +80,20 @@ struct OperationsTests {
                 && response.body.contains("mqtt_discovery_broker_connects_total{\(brokerLabels)")
         }
 
+        let up = try await Binary.run(["status", "--metrics", base])
+        #expect(up.standardOutput.contains("True (Connected)"), "\(up.standardOutput)")
+
         let agentMetrics = try await Curl.waitFor("http://127.0.0.1:\(agentPort.port)/metrics") {
             $0.body.contains("mqtt_discovery_agent_instances{configuration=\"plant\"} 1")
         }
         #expect(agentMetrics.body.contains("protocol=\"grpc\"} 1"), "\(agentMetrics.body)")
         #expect(try await Curl.request("http://127.0.0.1:\(agentPort.port)/readyz").status == 200)
+        let agentStatus = try await Binary.run(["status", "--metrics", "http://127.0.0.1:\(agentPort.port)"])
+        #expect(agentStatus.standardOutput.contains("agent: 1 handler registered"), "\(agentStatus.standardOutput)")
+        #expect(agentStatus.standardOutput.contains("plant          1"), "\(agentStatus.standardOutput)")
+        let closed = try HeldPort()
+        let unreachable = try await Binary.run(["status", "--metrics", "http://127.0.0.1:\(closed.port)"])
+        #expect(unreachable.status == 69, "\(unreachable.standardError)")
         #expect(await handler.stop() == 0)
         #expect(await agent.stop() == 0)
     }
