@@ -85,7 +85,7 @@ let package = Package(
             name: "AgentService",
             dependencies: [
                 "AgentProtocol", "Discovery", "DiscoveryService", "MQTTClient", "MQTTSession", "IO", "Logging", "GRPC",
-                "GRPCService", "HTTP", "HTTPService", "Metrics",
+                "GRPCService", "HTTP", "HTTPService", "Metrics", "HPACK",
             ]
         ),
 

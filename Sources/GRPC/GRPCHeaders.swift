@@ -8,7 +8,12 @@ public enum GRPCHeaders {
 
     /// A call's request head: POST to `/package.Service/Method`, `te: trailers`, and the
     /// deadline as `grpc-timeout` when there is one.
-    public static func request(path: String, authority: String, timeout: Duration? = nil) -> [HeaderField] {
+    public static func request(
+        path: String,
+        authority: String,
+        timeout: Duration? = nil,
+        metadata: [HeaderField] = []
+    ) -> [HeaderField] {
         var fields = [
             HeaderField(":method", "POST"),
             HeaderField(":scheme", "http"),
@@ -19,7 +24,7 @@ public enum GRPCHeaders {
             HeaderField("user-agent", "mqtt-discovery"),
         ]
         if let timeout { fields.append(HeaderField("grpc-timeout", GRPCTimeout.encode(timeout))) }
-        return fields
+        return fields + metadata
     }
 
     /// The response head of a call that will send messages.
@@ -46,6 +51,8 @@ public enum GRPCHeaders {
         public var path: String
         /// The deadline the client set (`grpc-timeout`), if any.
         public var timeout: Duration?
+        /// Custom metadata: the fields that are neither pseudo-header fields nor gRPC's own.
+        public var metadata: [HeaderField] = []
     }
 
     /// Why a server refuses a request head before it reaches a method: a plain HTTP status
@@ -77,7 +84,11 @@ public enum GRPCHeaders {
             }
             timeout = parsed
         }
-        return Request(path: value(":path") ?? "", timeout: timeout)
+        let reserved: Set<String> = [
+            "content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
+        ]
+        let metadata = fields.filter { !$0.name.hasPrefix(":") && !reserved.contains($0.name) }
+        return Request(path: value(":path") ?? "", timeout: timeout, metadata: metadata)
     }
 
     /// What a client makes of a response head: nil when the call goes on (200 and gRPC's content

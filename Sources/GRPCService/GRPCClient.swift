@@ -1,5 +1,5 @@
 public import GRPC
-import HPACK
+public import HPACK
 import HTTP2
 public import IO
 
@@ -77,6 +77,7 @@ public final class GRPCClient: @unchecked Sendable {
         _ path: String,
         request: some Collection<UInt8>,
         timeout: Duration? = nil,
+        metadata: [HeaderField] = [],
         onMessage: @escaping (ArraySlice<UInt8>) -> Void,
         onEnd: @escaping (GRPCStatus) -> Void
     ) -> GRPCClientCall {
@@ -92,7 +93,7 @@ public final class GRPCClient: @unchecked Sendable {
         }
         do {
             let id = try channel.openStream(
-                GRPCHeaders.request(path: path, authority: endpoint.authority, timeout: timeout),
+                GRPCHeaders.request(path: path, authority: endpoint.authority, timeout: timeout, metadata: metadata),
                 endStream: false
             )
             call.streamID = id

@@ -182,6 +182,7 @@ public final class GRPCServer: @unchecked Sendable {
         let call = GRPCServerCall(
             path: request.path,
             timeout: request.timeout,
+            metadata: request.metadata,
             streamID: id,
             channel: channel,
             maximumMessageSize: limits.maximumMessageSize

@@ -1,5 +1,5 @@
 public import GRPC
-import HPACK
+public import HPACK
 import HTTP2
 import IO
 
@@ -13,6 +13,8 @@ public final class GRPCServerCall: @unchecked Sendable {
     public let path: String
     /// The caller's deadline (`grpc-timeout`), if any.
     public let timeout: Duration?
+    /// The request's custom metadata.
+    public let metadata: [HeaderField]
     /// Called once when the call ends without ``finish(_:)``: the client cancelled (RST_STREAM),
     /// its deadline passed, or the connection closed. Says why.
     public var onCancel: ((String) -> Void)?
@@ -28,9 +30,17 @@ public final class GRPCServerCall: @unchecked Sendable {
     var deadline: TimerID?
     var dispatched = false
 
-    init(path: String, timeout: Duration?, streamID: UInt32, channel: HTTP2Channel, maximumMessageSize: Int) {
+    init(
+        path: String,
+        timeout: Duration?,
+        metadata: [HeaderField],
+        streamID: UInt32,
+        channel: HTTP2Channel,
+        maximumMessageSize: Int
+    ) {
         self.path = path
         self.timeout = timeout
+        self.metadata = metadata
         self.streamID = streamID
         self.channel = channel
         self.reader = GRPCMessageReader(maximumMessageSize: maximumMessageSize)

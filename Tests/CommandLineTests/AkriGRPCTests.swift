@@ -140,6 +140,46 @@ struct AkriGRPCTests {
         #expect(await handler.stop() == 0)
     }
 
+    @Test("Our agent announces the list size it reads: over gRPC, our handler sends it lists past --grpc-max-message")
+    func announcedLimit() async throws {
+        let broker = try await Mosquitto()
+        let directory = try TemporaryDirectory(prefix: "akri")
+        let indented = Self.details(broker).split(separator: "\n").map { "      \($0)" }.joined(separator: "\n")
+        let configuration = try directory.write(
+            "plant.yaml",
+            """
+            apiVersion: akri.sh/v0
+            kind: Configuration
+            metadata:
+              name: plant
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+            \(indented)
+            """
+        )
+        let agent = try Binary.start(["agent", "--directory", directory.path, "-c", configuration])
+        try await agent.waitForLog(containing: "agent serving")
+        let handler = try Binary.start([
+            "handler", "--directory", directory.path, "--agent-protocol", "grpc", "--grpc-max-message", "1024",
+        ])
+        try await handler.waitForLog(containing: "subscribed")
+        try await agent.waitForLog(containing: "protocol=gRPC")
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let watcher = EventCollector(socket: directory.file("agent-registration.sock"), loop: loop)
+        defer { watcher.close() }
+        // Fifteen devices make a list over 1,024 bytes (see messageLimit): Akri's agent would not
+        // read it, ours says it reads 16 MiB.
+        let names = (10..<25).map { "pump\($0)" }
+        for name in names { try await Devices.publish(broker, "plant/\(name)/status", "online") }
+        try await watcher.wait(forDevices: Set(names))
+        #expect(!handler.errorLog.contains("over the 1024 bytes"), "\(handler.errorLog)")
+        #expect(await handler.stop() == 0)
+        #expect(await agent.stop() == 0)
+    }
+
     // MARK: - A stock handler under our agent
 
     static func configuration(_ directory: TemporaryDirectory) throws -> String {

@@ -96,6 +96,19 @@ struct GRPCTests {
         }
     }
 
+    @Test("Custom metadata travels in the request head and reaches the server; gRPC's own fields do not")
+    func requestMetadata() throws {
+        let fields = GRPCHeaders.request(
+            path: "/v0.DiscoveryHandler/Discover",
+            authority: "localhost",
+            timeout: .seconds(2),
+            metadata: [HeaderField("x-trace", "abc")]
+        )
+        let request = try GRPCHeaders.parseRequest(fields + [HeaderField("grpc-accept-encoding", "identity")])
+        #expect(request.metadata == [HeaderField("x-trace", "abc")])
+        #expect(request.timeout == .seconds(2))
+    }
+
     @Test("A client reads statuses from trailers, trailers-only responses and HTTP errors")
     func responseHeads() {
         #expect(GRPCHeaders.responseStatus(GRPCHeaders.response) == nil)

@@ -1,6 +1,7 @@
 import AgentProtocol
 import GRPC
 import GRPCService
+import HPACK
 import IO
 import MQTTClient
 import MQTTSession
@@ -165,6 +166,7 @@ final class DiscoverStream: @unchecked Sendable {
                 call = client.call(
                     "/v0.DiscoveryHandler/Discover",
                     request: configuration.request.serialized,
+                    metadata: [HeaderField(DiscoverMetadata.maximumMessage, String(Self.messageLimit))],
                     onMessage: { [weak self] message in
                         guard let self, !isClosed else { return }
                         do {
@@ -208,4 +210,11 @@ final class DiscoverStream: @unchecked Sendable {
         client?.close()
         client = nil
     }
+}
+
+/// Metadata our agent sends with Discover, which Akri's agent does not: a handler that knows it
+/// may send lists up to this size instead of tonic's default of 4 MiB.
+enum DiscoverMetadata {
+    /// The largest `DiscoverResponse` the agent reads, in octets.
+    static let maximumMessage = "mqtt-discovery-max-message"
 }

@@ -3,6 +3,7 @@ import Discovery
 import DiscoveryService
 import GRPC
 import GRPCService
+import HPACK
 public import IO
 public import Logging
 import MQTTClient
@@ -234,7 +235,11 @@ public final class DiscoveryHandlerServer: @unchecked Sendable {
             call.finish(GRPCStatus(.invalidArgument, "the DiscoverRequest does not decode: \(error)"))
             return
         }
-        let transport = GRPCDiscoverTransport(call, responseLimit: options.grpcMessageLimit)
+        // Our agent says how large a list it reads; Akri's agent says nothing and reads tonic's
+        // default, which --grpc-max-message stands for.
+        let announced = call.metadata.first { $0.name == DiscoverMetadata.maximumMessage }.flatMap { Int($0.value) }
+        let limit = announced.map { min(max($0, 1_024), 1 << 30) } ?? options.grpcMessageLimit
+        let transport = GRPCDiscoverTransport(call, responseLimit: limit)
         call.onWritable = { [weak transport] in transport?.writable?() }
         startSession(request, transport: transport) { [weak self] in
             // Akri's handlers register again whenever the agent drops a Discover stream: it may
