@@ -111,7 +111,7 @@ let package = Package(
             name: "CommandLineSupport",
             dependencies: [
                 "ArgumentParsing", "Logging", "IO", "MQTTClient", "MQTTSession", "MQTTCodec", "JSON", "Discovery",
-                "AgentProtocol",
+                "AgentProtocol", "AgentService",
             ]
         ),
 

@@ -73,6 +73,9 @@ public struct InstanceEvent: ProtobufMessage {
     public var kind: Kind
     /// The instance (for ``Kind/synced``, empty).
     public var instance: Instance?
+    /// Why, when known: for a removal, what the agent saw (the handler stopped reporting the
+    /// device, no Discover stream past the offline grace, the Configuration refused). Empty otherwise.
+    public var reason: String = ""
 
     /// `InstanceEvent.Kind`, an open enum.
     public struct Kind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -105,9 +108,10 @@ public struct InstanceEvent: ProtobufMessage {
     }
 
     /// An event.
-    public init(_ kind: Kind, _ instance: Instance?) {
+    public init(_ kind: Kind, _ instance: Instance?, reason: String = "") {
         self.kind = kind
         self.instance = instance
+        self.reason = reason
     }
 
     /// Reads the message.
@@ -117,6 +121,7 @@ public struct InstanceEvent: ProtobufMessage {
             switch field.number {
             case 1: kind = Kind(rawValue: Int32(truncatingIfNeeded: try reader.varint(field)))
             case 2: instance = try reader.message(field)
+            case 3: reason = try reader.string(field)
             default: try reader.skip(field)
             }
         }
@@ -126,6 +131,7 @@ public struct InstanceEvent: ProtobufMessage {
     public func write(to writer: inout ProtobufWriter) {
         if kind != .added { writer.int(1, Int64(kind.rawValue)) }
         if let instance { writer.message(2, instance) }
+        writer.stringIfSet(3, reason)
     }
 }
 

@@ -1,4 +1,5 @@
 public import AgentProtocol
+import AgentService
 import Logging
 
 /// Prints instance events for `watch` and `run`: a table for people (aligned columns that widen
@@ -31,18 +32,9 @@ public final class InstanceEventPrinter: @unchecked Sendable {
     /// The line for `event`.
     public func render(_ event: InstanceEvent) -> String {
         switch output {
-        case .json: json(event)
+        case .json: event.json()
         case .table: tableRows(event)
         }
-    }
-
-    private func json(_ event: InstanceEvent) -> String {
-        guard let instance = event.instance else { return "{\"event\":\(JSONText.quote("\(event.kind)"))}" }
-        let properties = instance.device.properties.sorted { $0.key < $1.key }
-            .map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
-        return "{\"event\":\(JSONText.quote("\(event.kind)")),\"instance\":\(JSONText.quote(instance.name)),"
-            + "\"configuration\":\(JSONText.quote(instance.configuration)),\"id\":\(JSONText.quote(instance.device.id)),"
-            + "\"properties\":{\(properties.joined(separator: ","))},\"capacity\":\(instance.capacity)}"
     }
 
     private func tableRows(_ event: InstanceEvent) -> String {
@@ -61,7 +53,7 @@ public final class InstanceEventPrinter: @unchecked Sendable {
         widths.device = max(widths.device, min(instance.device.id.count, 48))
         let properties =
             event.kind == .removed
-            ? ""
+            ? (event.reason.isEmpty ? "" : "(\(event.reason))")
             : instance.device.properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 .joined(separator: " ")
         lines.append(

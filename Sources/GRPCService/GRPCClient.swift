@@ -100,7 +100,15 @@ public final class GRPCClient: @unchecked Sendable {
             calls[id] = call
             try channel.sendData(id, GRPCMessageReader.framed(request), endStream: true)
         } catch {
+            if let id = call.streamID { calls[id] = nil }
             call.end(GRPCStatus(.unavailable, "\(error)"))
+            return call
+        }
+        // Writing the request can find the connection broken (EPIPE) and close it there and then,
+        // before the call was in `calls` for the close to end it: end it here instead.
+        guard channel.isOpen else {
+            if let id = call.streamID { calls[id] = nil }
+            call.end(GRPCStatus(.unavailable, "the connection to \(endpoint) closed while the request was sent"))
             return call
         }
         if let timeout {

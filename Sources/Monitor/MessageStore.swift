@@ -76,4 +76,17 @@ public struct MessageStore: Sendable {
         }
         return result.reversed()
     }
+
+    /// The messages in the history that came after `sequence`, of `topic` only when given,
+    /// oldest first: what a client that saw `sequence` last has missed (as far as the history
+    /// still holds it).
+    public func history(after sequence: UInt64, topic: String? = nil) -> [StoredMessage] {
+        var result: [StoredMessage] = []
+        var index = history.count - 1
+        while index >= historyStart, history[index].sequence > sequence {
+            if topic == nil || history[index].topic == topic { result.append(history[index]) }
+            index -= 1
+        }
+        return result.reversed()
+    }
 }

@@ -30,7 +30,8 @@ public struct StoredMessage: Hashable, Sendable {
     public var footprint: Int { topic.utf8.count + payload.count + 64 }
 
     /// The message as a JSON object: `topic`, `payload` (UTF-8 text, or base64 with `"encoding":
-    /// "base64"`), `qos`, `retain`, `received` (RFC 3339).
+    /// "base64"`), `qos`, `retain`, `received` (RFC 3339), `sequence`, and `numbers` when the
+    /// payload has any (the numbers `/metrics` and InfluxDB get: ``NumericFields``).
     public var json: String {
         var text = "{\"topic\":\(JSONText.quote(topic)),\"payload\":"
         if let utf8 = String(validating: payload, as: UTF8.self) {
@@ -42,7 +43,13 @@ public struct StoredMessage: Hashable, Sendable {
             seconds: receivedAt >= 0 ? receivedAt / 1000 : (receivedAt - 999) / 1000,
             milliseconds: Int(((receivedAt % 1000) + 1000) % 1000)
         )
-        text += ",\"qos\":\(qos),\"retain\":\(retain),\"received\":\"\(received)\"}"
-        return text
+        text += ",\"qos\":\(qos),\"retain\":\(retain),\"received\":\"\(received)\",\"sequence\":\(sequence)"
+        let numbers = NumericFields.extract(payload).filter(\.value.isFinite)  // JSON has no infinity
+        if !numbers.isEmpty {
+            text += ",\"numbers\":{"
+            text += numbers.map { "\(JSONText.quote($0.name)):\($0.value)" }.joined(separator: ",")
+            text += "}"
+        }
+        return text + "}"
     }
 }

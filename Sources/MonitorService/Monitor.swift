@@ -31,14 +31,12 @@ public final class Monitor: @unchecked Sendable {
     private var state: ConnectionState = .connecting(attempt: 1)
     private var upstreamState: ConnectionState = .connecting(attempt: 1)
     private var subscribed = false
-    private var streams: [ObjectIdentifier: (stream: HTTPStream, topic: String?)] = [:]
-    private var heartbeat: TimerID?
+    private var events: EventStreamHub!
     /// The last point's time: InfluxDB keeps one point per series and time, so two messages in
     /// the same nanosecond must not share one.
     private var lastPointTime: Int64 = 0
-
-    /// The most a Server-Sent Events client may fall behind before it is disconnected.
-    static let maximumStreamBacklog = 1 << 20
+    /// When this monitor started (milliseconds since 1970): the event stream's generation.
+    private let startedAt = Host.wallClockNanoseconds / 1_000_000
 
     /// A monitor (nothing runs until ``start()``).
     public init(settings: MonitorSettings, loop: EventLoop, logger: Logger) {
@@ -76,6 +74,7 @@ public final class Monitor: @unchecked Sendable {
         if let influx = settings.influx {
             self.influx = InfluxWriter(settings: influx.writer, loop: loop, logger: logger)
         }
+        events = EventStreamHub(loop: loop, logger: logger)
         server = try HTTPServer(
             address: settings.listen,
             loop: loop,
@@ -97,7 +96,6 @@ public final class Monitor: @unchecked Sendable {
             [unowned self] result in subscribedResult(result)
         }
         forwarder?.start()
-        heartbeat = loop.scheduleTimer(after: .seconds(15)) { [unowned self] in beat() }
         return server.address
     }
 
@@ -107,7 +105,7 @@ public final class Monitor: @unchecked Sendable {
         await forwarder?.client.disconnect()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             loop.execute { [self] in
-                if let heartbeat { loop.cancelTimer(heartbeat) }
+                events?.close()
                 server?.close()
                 continuation.resume()
             }
@@ -149,7 +147,7 @@ public final class Monitor: @unchecked Sendable {
             receivedAt: now
         )
         store.add(stored)
-        if !streams.isEmpty { broadcast(stored) }
+        if events.count > 0 { events.broadcast(event(stored), key: stored.topic) }
         if let influx, let measurement = settings.influx?.measurement {
             lastPointTime = max(nanoseconds, lastPointTime + 1)
             if let line = LineProtocol.line(
@@ -189,28 +187,19 @@ public final class Monitor: @unchecked Sendable {
 
     // MARK: - Server-Sent Events
 
-    private func broadcast(_ message: StoredMessage) {
-        let event = Array("id: \(message.sequence)\nevent: message\ndata: \(message.json)\n\n".utf8)
-        for (key, entry) in streams where entry.topic == nil || entry.topic == message.topic {
-            if entry.stream.bufferedBytes > Self.maximumStreamBacklog {
-                logger.warning("disconnecting an event-stream client that fell behind")
-                streams[key] = nil
-                entry.stream.close()
-                continue
-            }
-            entry.stream.write(event)
-        }
-    }
-
-    private func beat() {
-        for entry in streams.values { entry.stream.write(Array(": keep-alive\n\n".utf8)) }
-        heartbeat = loop.scheduleTimer(after: .seconds(15)) { [unowned self] in beat() }
+    /// An event's id is `STARTED-SEQUENCE`: sequences start again in a new run of the monitor,
+    /// so the run it came from says whether a reconnecting client's `Last-Event-ID` means anything.
+    private func event(_ message: StoredMessage) -> ServerSentEvent {
+        ServerSentEvent(id: "\(startedAt)-\(message.sequence)", type: "message", data: message.json)
     }
 
     // MARK: - HTTP
 
     private func route(_ request: HTTPRequest) -> HTTPServer.Reply {
-        let paths = ["/", "/latest", "/history", "/events", "/metrics", "/healthz", "/readyz"]
+        let paths = [
+            "/", "/latest", "/history", "/events", "/status", "/metrics", "/healthz", "/readyz", MonitorPage.scriptPath,
+            PageStyle.path,
+        ]
         guard paths.contains(request.path) else {
             return .response(.text(.notFound, "no such endpoint: \(request.path)"))
         }
@@ -222,7 +211,8 @@ public final class Monitor: @unchecked Sendable {
         switch request.path {
         case "/latest": return .response(latest(request))
         case "/history": return .response(history(request))
-        case "/events": return events(request)
+        case "/events": return eventStream(request)
+        case "/status": return .response(.json(status() + "\n"))
         case "/metrics":
             return .response(
                 HTTPResponse(
@@ -231,16 +221,23 @@ public final class Monitor: @unchecked Sendable {
                     body: Array(metrics().utf8)
                 )
             )
+        case MonitorPage.scriptPath: return .response(.asset(MonitorPage.script, type: "text/javascript"))
+        case PageStyle.path: return .response(.asset(PageStyle.css, type: "text/css"))
         case "/healthz": return .response(.text(.ok, "ok"))
         case "/readyz":
             if case .connected = state, subscribed { return .response(.text(.ok, "ready")) }
             return .response(.text(.serviceUnavailable, "not ready: \(state)"))
         default:
+            // Browsers ask for HTML and get the page; curl and programs keep getting the summary.
+            if request.headers.values("Accept").contains(where: { $0.contains("text/html") }) {
+                return .response(.asset(MonitorPage.html, type: "text/html"))
+            }
             return .response(
                 .text(
                     .ok,
                     "mqtt-discovery monitor for device \(settings.device)\n"
-                        + "GET /latest[?topic=T]  /history?topic=T&limit=N  /events[?topic=T]  /metrics  /healthz  /readyz"
+                        + "GET / (a page, for browsers)  /latest[?topic=T]  /history?topic=T&limit=N  /events[?topic=T]  "
+                        + "/status  /metrics  /healthz  /readyz"
                 )
             )
         }
@@ -266,17 +263,47 @@ public final class Monitor: @unchecked Sendable {
         return .json("[" + messages.map(\.json).joined(separator: ",") + "]\n")
     }
 
-    private func events(_ request: HTTPRequest) -> HTTPServer.Reply {
+    /// Server-Sent Events of every message (of `topic`, when given). A browser that reconnects
+    /// sends the last id it saw (`Last-Event-ID`): what it missed is sent first, as far as the
+    /// history still holds it (after a restart of the monitor, all of it).
+    private func eventStream(_ request: HTTPRequest) -> HTTPServer.Reply {
         let topic = request.queryValue("topic")
-        let head = HTTPResponse.streamHead(
-            headers: HTTPHeaders([("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
-        )
-        return .stream(head: head) { [unowned self] stream in
-            let key = ObjectIdentifier(stream)
-            streams[key] = (stream, topic)
-            stream.onClose = { [unowned self] in streams[key] = nil }
-            stream.write(Array(": watching \(settings.device)\n\n".utf8))
+        // Missed: after the last id seen, if it is of this run; everything held, if of another.
+        var missed: UInt64?
+        if let id = request.headers["Last-Event-ID"] {
+            let parts = id.split(separator: "-")
+            missed = parts.count == 2 && parts[0] == "\(startedAt)" ? UInt64(parts[1]) ?? 0 : 0
         }
+        return events.reply(filter: topic) { [unowned self] stream in
+            stream.write(ServerSentEvent.comment("watching \(settings.device)"))
+            // Which run of the monitor this is: sequences start again at 1 in a new one, so a page
+            // that reconnects to a restarted monitor knows to stop comparing with the old ones.
+            stream.write(ServerSentEvent(type: "hello", data: "{\"started\":\(startedAt)}").bytes)
+            if let missed {
+                for message in store.history(after: missed, topic: topic) { stream.write(event(message).bytes) }
+            }
+        }
+    }
+
+    /// The device, its broker and topics, and how the connections are: for the page and for people.
+    private func status() -> String {
+        func quote(_ text: String) -> String { JSONText.quote(text) }
+        var text = "{\"device\":\(quote(settings.device)),\"broker\":\(quote(settings.client.url.description)),"
+        text += "\"topics\":[\(settings.topics.map(quote).joined(separator: ","))],"
+        text += "\"connection\":\(quote("\(state)")),\"connected\":\(isConnected(state)),"
+        text += "\"subscribed\":\(subscribed),\"messages\":\(messagesReceived),\"bytes\":\(bytesReceived),"
+        text += "\"history\":{\"messages\":\(store.historyCount),\"limit\":\(settings.limits.historyCount)}"
+        if let forwarder {
+            text += ",\"upstream\":{\"broker\":\(quote(forwarder.client.url.description)),"
+            text += "\"connection\":\(quote("\(upstreamState)")),\"connected\":\(isConnected(upstreamState)),"
+            text += "\"forwarded\":\(forwarder.forwarded),\"refused\":\(forwarder.refused),"
+            text += "\"queueBytes\":\(forwarder.diskQueue.byteCount),\"dropped\":\(forwarder.diskQueue.droppedRecords)}"
+        }
+        if let influx, let url = settings.influx?.writer.url {
+            text += ",\"influxdb\":{\"url\":\(quote(url.description)),\"written\":\(influx.written),"
+            text += "\"dropped\":\(influx.dropped)}"
+        }
+        return text + "}"
     }
 
     private func metrics() -> String {
@@ -330,7 +357,7 @@ public final class Monitor: @unchecked Sendable {
             }
         }
         text.family("mqtt_monitor_event_stream_clients", type: "gauge", help: "Server-Sent Events clients connected.")
-        text.sample("mqtt_monitor_event_stream_clients", Double(streams.count))
+        text.sample("mqtt_monitor_event_stream_clients", Double(events?.count ?? 0))
         if let server {
             text.family(
                 "mqtt_monitor_http_accept_pauses_total",

@@ -139,8 +139,13 @@ struct MonitorCommandTests {
 
         // The event stream saw each message as an SSE event.
         try await events.waitForLog(containing: "data: {\"topic\":\"plant/press7/state\"")
+        // Ids are RUN-SEQUENCE: the monitor's start time, then the message's number.
+        #expect(events.log.contains("event: hello\ndata: {\"started\":"))
         #expect(
-            events.log.contains("id: 1\nevent: message\ndata: {\"topic\":\"plant/press7/temp\",\"payload\":\"20.5\"")
+            events.log.contains(
+                "-1\nevent: message\ndata: {\"topic\":\"plant/press7/temp\",\"payload\":\"20.5\""
+            ),
+            "\(events.log)"
         )
 
         await #expect(try Curl.request("\(base)/nothing").status == 404)

@@ -34,15 +34,24 @@ struct MonitorTests {
         #expect(small.historyBytes <= 300)
         #expect(small.historyCount == 2)
         #expect(small.history(limit: 5).map(\.sequence) == [199, 200])
+        #expect(small.history(after: 199).map(\.sequence) == [200], "what a client that saw 199 missed")
+        #expect(small.history(after: 10).map(\.sequence) == [199, 200], "as far as the history holds it")
+        #expect(small.history(after: 200).isEmpty)
     }
 
-    @Test("messages as JSON: text payloads as strings, others in base64, RFC 3339 times")
+    @Test("messages as JSON: text payloads as strings, others in base64, RFC 3339 times, the sequence and numbers")
     func json() throws {
         let text = Self.message(1, "a/b", "say \"hi\"")
         #expect(
             text.json
-                == #"{"topic":"a/b","payload":"say \"hi\"","qos":1,"retain":false,"received":"2026-11-23T14:08:31.483Z"}"#
+                == #"{"topic":"a/b","payload":"say \"hi\"","qos":1,"retain":false,"received":"2026-11-23T14:08:31.483Z","sequence":1}"#
         )
+        let reading = Self.message(7, "a/b", #"{"temperature": 21.5, "unit": "C", "far": 1e999}"#)
+        #expect(
+            reading.json.hasSuffix(#","sequence":7,"numbers":{"temperature":21.5}}"#),
+            "no infinity: \(reading.json)"
+        )
+        #expect(throws: Never.self) { try JSONValue.parse(reading.json) }
         var binary = text
         binary.payload = [0x01, 0xFF]
         let parsed = try JSONValue.parse(binary.json)

@@ -7,7 +7,8 @@ extension Agent {
     /// commands, say). Call on the loop.
     public func operationsReport(extra: @escaping (inout PrometheusText) -> Void = { _ in }) -> OperationsServer.Report
     {
-        OperationsServer.Report(
+        let feed = InstancesFeed(agent: self, logger: logger)
+        return OperationsServer.Report(
             metrics: { [weak self] in
                 guard let self else { return "" }
                 var text = metrics()
@@ -18,7 +19,8 @@ extension Agent {
                 guard let self else { return (false, "stopping") }
                 return isServing ? (true, "") : (false, "not serving \(socketPath)")
             },
-            status: { [weak self] in self?.statusJSON() ?? "{}" }
+            status: { [weak self] in self?.statusJSON() ?? "{}" },
+            instanceEvents: { feed.reply() }
         )
     }
 

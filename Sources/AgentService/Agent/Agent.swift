@@ -34,10 +34,11 @@ public final class Agent: @unchecked Sendable {
     private var connectionLog = LogThrottle()
     private var summaryScheduled = false
     private let configurations: [AgentConfiguration]
-    private let logger: Logger
+    let logger: Logger
     private let offlineGrace: Duration
     private let watcherBacklogLimit: Int
     private let onEvent: (InstanceEvent) -> Void
+    private var observers: [(InstanceEvent) -> Void] = []
     private let backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))
 
     private var table: InstanceTable
@@ -177,6 +178,12 @@ public final class Agent: @unchecked Sendable {
     }
 
     /// For metrics and status, on the loop.
+    /// Calls `observer` with every instance event from now on, on the loop. Call on the loop.
+    public func observe(_ observer: @escaping (InstanceEvent) -> Void) {
+        eventLoop.preconditionInEventLoop()
+        observers.append(observer)
+    }
+
     var isServing: Bool { listener != nil }
     var currentInstances: [Instance] { table.snapshot() }
     var configurationNames: [String] { configurations.map(\.name) }
@@ -375,7 +382,7 @@ public final class Agent: @unchecked Sendable {
             eventLoop.cancelTimer(grace)
             stream.grace = nil
         }
-        try change { table throws(AgentProtocolError) in
+        try change(removing: "the handler no longer reports the device") { table throws(AgentProtocolError) in
             try table.update(
                 configuration: stream.configuration.name,
                 endpoint: stream.endpoint,
@@ -395,7 +402,9 @@ public final class Agent: @unchecked Sendable {
             // stream reported are gone meanwhile.
             stream.refusals += 1
             logger.error("the handler refused the configuration: \(status)", metadata)
-            change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
+            change(removing: "the handler refused the Configuration: \(status.message)") {
+                $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint)
+            }
             guard handlers[stream.endpoint] != nil else { return }
             let delay = Self.refusalDelay(stream.refusals)
             stream.retry = eventLoop.scheduleTimer(after: delay) { [weak self, weak stream] in
@@ -432,7 +441,9 @@ public final class Agent: @unchecked Sendable {
                     "no Discover stream for the offline grace period; forgetting its devices",
                     ["configuration": stream.configuration.name, "endpoint": stream.endpoint]
                 )
-                change { $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint) }
+                change(removing: "no Discover stream from the handler for the offline grace (\(offlineGrace))") {
+                    $0.remove(configuration: stream.configuration.name, endpoint: stream.endpoint)
+                }
             }
         }
         // A handler still registered gets dialled again with backoff; one that went away is
@@ -479,7 +490,9 @@ public final class Agent: @unchecked Sendable {
     /// limit are not queued more: they keep the view they have and catch up, coalesced, once
     /// their connection drains; so a watcher that stops reading costs bounded memory and never
     /// holds up the agent or other watchers.
+    /// `reason` is given to the removals among them.
     private func change<Failure: Error>(
+        removing reason: String,
         _ body: (inout InstanceTable) throws(Failure) -> [InstanceEvent]
     ) throws(Failure) {
         let lagging = watchers.filter {
@@ -493,8 +506,9 @@ public final class Agent: @unchecked Sendable {
                 )
             }
         }
-        let events = try body(&table)
+        var events = try body(&table)
         guard !events.isEmpty else { return }
+        for index in events.indices where events[index].kind == .removed { events[index].reason = reason }
         for event in events {
             if let instance = event.instance {
                 let metadata = [
@@ -508,6 +522,7 @@ public final class Agent: @unchecked Sendable {
                 }
             }
             onEvent(event)
+            for observer in observers { observer(event) }
         }
         for watcher in watchers.values where watcher.view == nil {
             for event in events

@@ -135,7 +135,7 @@ public final class Registrar: @unchecked Sendable {
         }
     }
 
-    private func notThere(_ error: some Error) {
+    private func notThere(_ error: some CustomStringConvertible) {
         if attempt == 1 || attempt % 10 == 0 {
             logger.warning("the agent is not there (\(path)): \(error); retrying")
         }
@@ -196,6 +196,13 @@ public final class Registrar: @unchecked Sendable {
                     client.onClose = nil
                     client.close()
                     register()
+                    return
+                }
+                if status.code == .unavailable {
+                    // The connection went (an agent stopping refuses new streams, then closes):
+                    // a restarted agent is dialled with the usual backoff, not after a refusal's wait.
+                    if self.client === client { self.client = nil }
+                    notThere(status.message)
                     return
                 }
                 logger.warning(

@@ -12,6 +12,7 @@ import Metrics
 ///   no broker down past its allowance; the agent: its socket served), else 503 with why.
 /// - `GET /metrics`: Prometheus text.
 /// - `GET /status`: JSON, the brokers' conditions and the like, for people and `curl`.
+/// - An agent's (and `run`'s): `GET /`, a page of the live instances, fed by `GET /events`.
 ///
 /// `@unchecked Sendable`: created and used on its loop only.
 public final class OperationsServer: @unchecked Sendable {
@@ -23,6 +24,8 @@ public final class OperationsServer: @unchecked Sendable {
         public var readiness: () -> (ready: Bool, reason: String)
         /// A JSON document.
         public var status: () -> String
+        /// The live instance events of the page at `/` (an agent's), if there is one.
+        var instanceEvents: (() -> HTTPServer.Reply)?
 
         /// A report.
         public init(
@@ -33,6 +36,16 @@ public final class OperationsServer: @unchecked Sendable {
             self.metrics = metrics
             self.readiness = readiness
             self.status = status
+        }
+
+        init(
+            metrics: @escaping () -> String,
+            readiness: @escaping () -> (ready: Bool, reason: String),
+            status: @escaping () -> String,
+            instanceEvents: (() -> HTTPServer.Reply)?
+        ) {
+            self.init(metrics: metrics, readiness: readiness, status: status)
+            self.instanceEvents = instanceEvents
         }
     }
 
@@ -63,8 +76,18 @@ public final class OperationsServer: @unchecked Sendable {
                 )
             case "/status":
                 return .response(HTTPResponse.json(report.status()))
-            default:
+            case "/" where report.instanceEvents != nil:
+                return .response(.asset(InstancesPage.html, type: "text/html"))
+            case InstancesPage.scriptPath where report.instanceEvents != nil:
+                return .response(.asset(InstancesPage.script, type: "text/javascript"))
+            case PageStyle.path where report.instanceEvents != nil:
+                return .response(.asset(PageStyle.css, type: "text/css"))
+            case "/events":
+                if let events = report.instanceEvents { return events() }
                 return .response(HTTPResponse.text(.notFound, "try /healthz, /readyz, /metrics or /status"))
+            default:
+                let pages = report.instanceEvents == nil ? "" : "/ (the instances page), /events, "
+                return .response(HTTPResponse.text(.notFound, "try \(pages)/healthz, /readyz, /metrics or /status"))
             }
         }
     }
@@ -86,7 +109,8 @@ extension OperationsServer.Report {
                 let (handlerReady, handlerReason) = handler.readiness()
                 return handlerReady ? (true, "") : (false, "handler: \(handlerReason)")
             },
-            status: { "{\"agent\":\(agent.status()),\"handler\":\(handler.status())}" }
+            status: { "{\"agent\":\(agent.status()),\"handler\":\(handler.status())}" },
+            instanceEvents: agent.instanceEvents
         )
     }
 }

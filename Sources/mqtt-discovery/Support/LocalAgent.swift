@@ -93,11 +93,28 @@ enum LocalAgent {
         environment: "MQTT_DISCOVERY_METRICS_LISTEN"
     )
 
-    /// The address `--metrics-listen` names, if any.
-    static func metricsAddress(_ arguments: ParsedArguments, command: String) throws -> SocketAddress? {
-        guard let text = try arguments(metricsListen), !text.isEmpty else { return nil }
+    /// The agent's and `run`'s form: the same server, with the instances page at `/`.
+    static let httpListen = Option<String?>.text(
+        "--http",
+        "--metrics-listen",
+        value: "HOST:PORT",
+        help:
+            "Serve the instances page (/, live from /events), /healthz, /readyz, /metrics (Prometheus) and /status (JSON) on HOST:PORT; off by default.",
+        environment: "MQTT_DISCOVERY_METRICS_LISTEN"
+    )
+
+    /// The address `option` (`--metrics-listen`, or `--http`) names, if any.
+    static func metricsAddress(
+        _ arguments: ParsedArguments,
+        option: Option<String?> = metricsListen,
+        command: String
+    ) throws -> SocketAddress? {
+        guard let text = try arguments(option), !text.isEmpty else { return nil }
         guard let address = SocketAddress(listening: text) else {
-            throw UsageError("--metrics-listen '\(text)' must be IP:PORT, e.g. 0.0.0.0:9090", command: command)
+            throw UsageError(
+                "\(option.spec.names.last ?? "") '\(text)' must be IP:PORT, e.g. 0.0.0.0:9090",
+                command: command
+            )
         }
         return address
     }
@@ -143,7 +160,7 @@ enum LocalAgent {
     static let arguments =
         [
             configurations.spec, exec.spec, offlineGrace.spec, node.spec, watcherBacklog.spec, frameDeadline.spec,
-            metricsListen.spec,
+            httpListen.spec,
         ] + ConfigurationFiles.arguments
 
     /// Runs until SIGINT or SIGTERM. `withHandler` runs the mqtt handler in the process too;
@@ -241,7 +258,7 @@ enum LocalAgent {
             }
         }
         var operations: OperationsServer?
-        if let address = try metricsAddress(arguments, command: "mqtt-discovery") {
+        if let address = try metricsAddress(arguments, option: httpListen, command: "mqtt-discovery") {
             do {
                 operations = try await serveOperations(on: address, loop: loop, logger: logger) {
                     let agentReport = agent.operationsReport { text in
