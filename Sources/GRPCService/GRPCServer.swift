@@ -93,6 +93,12 @@ public final class GRPCServer: @unchecked Sendable {
             onClose: { [weak self] channel, reason in self?.closed(channel, reason) }
         )
         channels[ObjectIdentifier(channel)] = ServedConnection(channel: channel)
+        // A call's backlog counts what waits in the socket's buffer as well as what waits for
+        // flow-control credit: when the buffer drains, every call may have room again.
+        channel.drained = { [weak self, weak channel] in
+            guard let self, let channel, let served = channels[ObjectIdentifier(channel)] else { return }
+            for call in served.calls.values { call.onWritable?() }
+        }
         if !initialBytes.isEmpty { channel.connection(connection, didReceive: initialBytes) }
     }
 

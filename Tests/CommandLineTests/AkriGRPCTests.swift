@@ -180,6 +180,51 @@ struct AkriGRPCTests {
         #expect(await agent.stop() == 0)
     }
 
+    @Test("Our handler and agent over gRPC: lists past a megabyte keep flowing as the socket drains")
+    func largeLists() async throws {
+        // mosquitto queues 1,000 messages per client by default and drops the rest.
+        let broker = try await Mosquitto(.init(extra: ["max_queued_messages 0"]))
+        let directory = try TemporaryDirectory(prefix: "akri")
+        let configuration = try directory.write(
+            "scale.yaml",
+            """
+            apiVersion: akri.sh/v0
+            kind: Configuration
+            metadata:
+              name: scale
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+                  mqttBrokerUri: \(broker.url)
+                  topics:
+                    - {filter: "scale/{device}/t", timeoutSeconds: 3600}
+            """
+        )
+        let agent = try Binary.start(["agent", "--directory", directory.path, "-c", configuration])
+        try await agent.waitForLog(containing: "agent serving")
+        let handler = try Binary.start(["handler", "--directory", directory.path, "--agent-protocol", "grpc"])
+        try await handler.waitForLog(containing: "subscribed")
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let watcher = EventCollector(socket: directory.file("agent-registration.sock"), loop: loop)
+        defer { watcher.close() }
+        // 12,000 devices: the full list is about 1.7 MB, so the handler waits for the socket to
+        // drain between lists (a backlog over 1 MiB), and must hear that it has.
+        let count = 12_000
+        let published = try await Peers.run(
+            "bulk_publish.py",
+            ["127.0.0.1", "\(broker.port)", "scale/d{n}/t", "\(count)"]
+        )
+        #expect(published.first?["count"] as? Int == count)
+        // Counted by device: Akri's names (six hex digits of a digest) collide a few times in 12,000.
+        try await watcher.wait(timeout: .seconds(60), "all \(count) devices") { events in
+            Set(events.lazy.filter { $0.kind == .added }.compactMap { $0.instance?.device.id }).count == count
+        }
+        #expect(await handler.stop() == 0)
+        #expect(await agent.stop() == 0)
+    }
+
     // MARK: - A stock handler under our agent
 
     static func configuration(_ directory: TemporaryDirectory) throws -> String {
