@@ -13,6 +13,42 @@ public enum PageStyle {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+    /// A page: the shared head (style sheet, the page's script, deferred) and a banner the
+    /// script shows while its event stream is down, then `body`.
+    public static func document(title: String, script: String, disconnected: String, body: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(title)</title>
+        <link rel="stylesheet" href="\(path)">
+        <script src="\(script)" defer></script>
+        </head>
+        <body>
+        <div id="banner" class="banner" role="alert" hidden>\(disconnected)</div>
+        \(body)
+        </body>
+        </html>
+        """
+    }
+
+    /// What the pages' scripts share, in front of each: `$` for an element by id, `text` (the
+    /// one way device strings reach the page: as text), `badge` (state in words and a symbol),
+    /// `time` (a clock time of milliseconds since 1970).
+    public static let scriptHelpers = #"""
+        "use strict";
+        const $ = (id) => document.getElementById(id);
+        function text(element, value) { element.textContent = value; }
+        function badge(element, good, label) {
+          element.className = "badge " + (good === null ? "warn" : good ? "good" : "bad");
+          text(element, label);
+        }
+        function time(ms) { return typeof ms === "number" ? new Date(ms).toLocaleTimeString([], {hour12: false}) : ""; }
+
+        """#
+
     /// The style sheet.
     public static let css = #"""
         :root {

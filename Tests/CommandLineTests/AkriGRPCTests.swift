@@ -144,21 +144,7 @@ struct AkriGRPCTests {
     func announcedLimit() async throws {
         let broker = try await Mosquitto()
         let directory = try TemporaryDirectory(prefix: "akri")
-        let indented = Self.details(broker).split(separator: "\n").map { "      \($0)" }.joined(separator: "\n")
-        let configuration = try directory.write(
-            "plant.yaml",
-            """
-            apiVersion: akri.sh/v0
-            kind: Configuration
-            metadata:
-              name: plant
-            spec:
-              discoveryHandler:
-                name: mqtt
-                discoveryDetails: |
-            \(indented)
-            """
-        )
+        let configuration = try directory.writeConfiguration("plant.yaml", name: "plant", details: Self.details(broker))
         let agent = try Binary.start(["agent", "--directory", directory.path, "-c", configuration])
         try await agent.waitForLog(containing: "agent serving")
         let handler = try Binary.start([
@@ -185,21 +171,14 @@ struct AkriGRPCTests {
         // mosquitto queues 1,000 messages per client by default and drops the rest.
         let broker = try await Mosquitto(.init(extra: ["max_queued_messages 0"]))
         let directory = try TemporaryDirectory(prefix: "akri")
-        let configuration = try directory.write(
+        let configuration = try directory.writeConfiguration(
             "scale.yaml",
-            """
-            apiVersion: akri.sh/v0
-            kind: Configuration
-            metadata:
-              name: scale
-            spec:
-              discoveryHandler:
-                name: mqtt
-                discoveryDetails: |
-                  mqttBrokerUri: \(broker.url)
-                  topics:
-                    - {filter: "scale/{device}/t", timeoutSeconds: 3600}
-            """
+            name: "scale",
+            details: """
+                mqttBrokerUri: \(broker.url)
+                topics:
+                  - {filter: "scale/{device}/t", timeoutSeconds: 3600}
+                """
         )
         let agent = try Binary.start(["agent", "--directory", directory.path, "-c", configuration])
         try await agent.waitForLog(containing: "agent serving")

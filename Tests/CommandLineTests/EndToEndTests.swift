@@ -34,21 +34,7 @@ struct EndToEndTests {
         // Subscriptions are logged, so the test knows when the handler has subscribed again.
         let broker = try await Mosquitto(.init(extra: ["log_type subscribe"]))
         let directory = try TemporaryDirectory(prefix: "akri")
-        let indented = Self.details(broker).split(separator: "\n").map { "      \($0)" }.joined(separator: "\n")
-        let configuration = try directory.write(
-            "demo.yaml",
-            """
-            apiVersion: akri.sh/v0
-            kind: Configuration
-            metadata:
-              name: demo
-            spec:
-              discoveryHandler:
-                name: mqtt
-                discoveryDetails: |
-            \(indented)
-            """
-        )
+        let configuration = try directory.writeConfiguration("demo.yaml", name: "demo", details: Self.details(broker))
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let socket = directory.file("agent-registration.sock")

@@ -33,28 +33,23 @@ struct PageTests {
         let broker = try await Mosquitto()
         let directory = try TemporaryDirectory(prefix: "pages")
         let monitorPort = try HeldPort()
-        let configuration = try directory.write(
+        let configuration = try directory.writeConfiguration(
             "plant.yaml",
-            """
-            apiVersion: akri.sh/v0
-            kind: Configuration
-            metadata:
-              name: plant
-            spec:
-              discoveryHandler:
-                name: mqtt
-                discoveryDetails: |
-                  mqttBrokerUri: \(broker.url)
-                  topics:
-                    - filter: plant/{device}/telemetry
-                      timeoutSeconds: 60
-                    - filter: plant/{device}/status
-                      online: online
-                      offline: offline
-              brokerProperties:
-                MONITOR_URL: "http://127.0.0.1:\(monitorPort.port)/"
-                NOT_A_LINK: "javascript:window.__xss=true"
-            """
+            name: "plant",
+            details: """
+                mqttBrokerUri: \(broker.url)
+                topics:
+                  - filter: plant/{device}/telemetry
+                    timeoutSeconds: 60
+                  - filter: plant/{device}/status
+                    online: online
+                    offline: offline
+                """,
+            spec: """
+                brokerProperties:
+                  MONITOR_URL: "http://127.0.0.1:\(monitorPort.port)/"
+                  NOT_A_LINK: "javascript:window.__xss=true"
+                """
         )
         let port = try HeldPort()
         let run = try Binary.start([

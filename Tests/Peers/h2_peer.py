@@ -53,7 +53,7 @@ def emit(**event):
 
 
 def connect(path):
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     sock.connect(path)
     return sock
 

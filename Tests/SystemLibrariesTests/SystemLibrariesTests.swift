@@ -65,7 +65,11 @@ struct SystemLibrariesTests {
 
     @Test("accepting on a listener with nothing pending reports EAGAIN, not a block")
     func acceptNonBlocking() throws {
-        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let listener = socket(
+            AF_UNIX,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
         #expect(listener >= 0)
         defer { close(listener) }
         var address = sockaddr_un()

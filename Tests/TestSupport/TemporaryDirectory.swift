@@ -39,3 +39,30 @@ public final class TemporaryDirectory: @unchecked Sendable {
         return target
     }
 }
+
+extension TemporaryDirectory {
+    /// Writes `file`: an Akri Configuration named `name` for the mqtt handler, with `details`
+    /// (YAML, unindented) as its `discoveryDetails` and `spec` (YAML at the spec's level, unindented,
+    /// e.g. `brokerProperties:` and its entries) after them. Returns its path.
+    public func writeConfiguration(_ file: String, name: String, details: String, spec: String = "") throws -> String {
+        func indented(_ text: String, by spaces: Int) -> String {
+            text.split(separator: "\n").map { String(repeating: " ", count: spaces) + $0 }.joined(separator: "\n")
+        }
+        return try write(
+            file,
+            """
+            apiVersion: akri.sh/v0
+            kind: Configuration
+            metadata:
+              name: \(name)
+            spec:
+              discoveryHandler:
+                name: mqtt
+                discoveryDetails: |
+            \(indented(details, by: 6))
+            \(indented(spec, by: 2))
+
+            """
+        )
+    }
+}
