@@ -8,6 +8,10 @@ public import Protobuf
 /// comparison, without decoding it again; only new or changed devices are decoded. The result is
 /// the change: the devices added or changed, and the ids that went.
 ///
+/// A handler that was asked for changes (``DiscoverRequest/acceptsChanges``) sends them instead
+/// of lists after the first, and may send a list in pieces (``DiscoverResponse/more``): each
+/// piece's devices take effect as it arrives, and the devices no piece named go with the last.
+///
 /// Within one list the first device with an id counts; later ones with the same id are ignored.
 public struct DeviceList: Sendable {
     /// One listed device: one per id.
@@ -23,6 +27,8 @@ public struct DeviceList: Sendable {
     private var byID: [String: Int] = [:]
     private var byEncoding: [SerializedDevice: Int] = [:]
     private var generation: UInt64 = 0
+    /// A list in pieces has begun and its last piece has not come.
+    private var listing = false
 
     /// What one new list changed.
     public struct Change: Hashable, Sendable {
@@ -30,14 +36,17 @@ public struct DeviceList: Sendable {
         public var upserted: [DiscoverResponse.Device] = []
         /// Ids no longer listed.
         public var removed: [String] = []
+        /// Why some of the removed went, as the handler said (``DiscoverResponse/Removal``).
+        public var reasons: [String: String] = [:]
 
         /// Whether nothing changed.
         public var isEmpty: Bool { upserted.isEmpty && removed.isEmpty }
 
         /// A change.
-        public init(upserted: [DiscoverResponse.Device] = [], removed: [String] = []) {
+        public init(upserted: [DiscoverResponse.Device] = [], removed: [String] = [], reasons: [String: String] = [:]) {
             self.upserted = upserted
             self.removed = removed
+            self.reasons = reasons
         }
     }
 
@@ -60,32 +69,37 @@ public struct DeviceList: Sendable {
     /// The ids listed.
     public var ids: some Collection<String> { byID.keys }
 
-    /// Replaces the list with the one in `response`, a serialized `v0.DiscoverResponse`. On an
-    /// error the list is left as it was.
-    public mutating func replace(serializedResponse response: ArraySlice<UInt8>) throws(ProtobufError) -> Change {
-        // Read everything first, so a list that does not decode changes nothing.
+    /// Applies `response`, a serialized `v0.DiscoverResponse`: a whole list replaces the list, a
+    /// piece of one or a change updates it. On an error the list is left as it was.
+    public mutating func apply(serializedResponse response: ArraySlice<UInt8>) throws(ProtobufError) -> Change {
+        // Read everything first, so a response that does not decode changes nothing.
         enum Entry {
             case known(Int)
             case decoded(DiscoverResponse.Device, SerializedDevice)
         }
         var entries: [Entry] = []
-        entries.reserveCapacity(slots.count + 1)
+        var removals: [DiscoverResponse.Removal] = []
+        var changes = false
+        var more = false
         var reader = ProtobufReader(response)
         while let field = try reader.next() {
-            guard field.number == 1 else {
-                try reader.skip(field)
-                continue
-            }
-            try reader.expect(field, .lengthDelimited)
-            let bytes = try reader.lengthDelimited()
-            let key = SerializedDevice(bytes)
-            if let slot = byEncoding[key] {
-                entries.append(.known(slot))
-            } else {
-                entries.append(.decoded(try DiscoverResponse.Device(serialized: bytes), key))
+            switch field.number {
+            case 1:
+                try reader.expect(field, .lengthDelimited)
+                let bytes = try reader.lengthDelimited()
+                let key = SerializedDevice(bytes)
+                if let slot = byEncoding[key] {
+                    entries.append(.known(slot))
+                } else {
+                    entries.append(.decoded(try DiscoverResponse.Device(serialized: bytes), key))
+                }
+            case 100: changes = try reader.varint(field) != 0
+            case 101: removals.append(try reader.message(field))
+            case 102: more = try reader.varint(field) != 0
+            default: try reader.skip(field)
             }
         }
-        generation &+= 1
+        if !changes && !listing { generation &+= 1 }
         var change = Change()
         for entry in entries {
             switch entry {
@@ -95,7 +109,7 @@ public struct DeviceList: Sendable {
                 slots[slot].generation = generation
             case .decoded(let device, let key):
                 if let slot = byID[device.id] {
-                    guard slots[slot].generation != generation else { continue }
+                    guard changes || slots[slot].generation != generation else { continue }
                     byEncoding[slots[slot].encoding] = nil
                     let owned = key.owned()
                     slots[slot] = Slot(device: device, encoding: owned, generation: generation)
@@ -110,7 +124,17 @@ public struct DeviceList: Sendable {
                 }
             }
         }
-        removeUnlisted(into: &change)
+        if changes {
+            for removal in removals {
+                guard let slot = byID[removal.id] else { continue }
+                remove(slot)
+                change.removed.append(removal.id)
+                if !removal.reason.isEmpty { change.reasons[removal.id] = removal.reason }
+            }
+        } else {
+            listing = more
+            if !more { removeUnlisted(into: &change) }
+        }
         return change
     }
 
@@ -148,16 +172,21 @@ public struct DeviceList: Sendable {
                 index += 1
                 continue
             }
-            let gone = slots[index]
-            change.removed.append(gone.device.id)
-            byID[gone.device.id] = nil
-            byEncoding[gone.encoding] = nil
-            let last = slots.removeLast()
-            if index < slots.count {
-                slots[index] = last
-                byID[last.device.id] = index
-                byEncoding[last.encoding] = index
-            }
+            change.removed.append(slots[index].device.id)
+            remove(index)
+        }
+    }
+
+    /// Drops one slot, swapping the last slot into its place.
+    private mutating func remove(_ index: Int) {
+        let gone = slots[index]
+        byID[gone.device.id] = nil
+        byEncoding[gone.encoding] = nil
+        let last = slots.removeLast()
+        if index < slots.count {
+            slots[index] = last
+            byID[last.device.id] = index
+            byEncoding[last.encoding] = index
         }
     }
 }

@@ -7,11 +7,20 @@ public struct DiscoverRequest: ProtobufMessage {
     /// Its `discoveryProperties`, resolved by the agent: name → bytes (nil: present without a
     /// value, as Akri's `ByteData { vec: None }`).
     public var discoveryProperties: [String: [UInt8]?]
+    /// Field 100 (`DiscoverRequestAdditions` in `local_socket.proto`), which Akri's handlers skip
+    /// as unknown: the agent reads change responses (``DiscoverResponse/changes``), so a change to
+    /// a long list costs the change, and removals carry their reason.
+    public var acceptsChanges: Bool
 
     /// A request.
-    public init(discoveryDetails: String, discoveryProperties: [String: [UInt8]?] = [:]) {
+    public init(
+        discoveryDetails: String,
+        discoveryProperties: [String: [UInt8]?] = [:],
+        acceptsChanges: Bool = false
+    ) {
         self.discoveryDetails = discoveryDetails
         self.discoveryProperties = discoveryProperties
+        self.acceptsChanges = acceptsChanges
     }
 
     /// Reads the message.
@@ -26,6 +35,8 @@ public struct DiscoverRequest: ProtobufMessage {
                     (entry, field) throws(ProtobufError) in try entry.message(field, as: ByteData.self)
                 }
                 discoveryProperties[key] = .some(value.vec)
+            case 100:
+                acceptsChanges = try reader.varint(field) != 0
             default:
                 try reader.skip(field)
             }
@@ -39,6 +50,7 @@ public struct DiscoverRequest: ProtobufMessage {
             // ByteData { vec: None } is the default value, which prost leaves out.
             if let vec = value { entry.message(2, ByteData(vec: vec)) }
         }
+        writer.boolIfSet(100, acceptsChanges)
     }
 }
 

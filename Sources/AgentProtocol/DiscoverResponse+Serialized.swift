@@ -5,12 +5,13 @@ extension DiscoverResponse {
     /// a header `header` writes given the response's length: a frame's length and field tag, or
     /// a gRPC message prefix. The bytes are written once into a buffer of the right size, since
     /// a handler sends the full list on every change (Akri semantics) and lists are long.
+    /// `extensions` (fields 100–102, see ``extensions(changes:removed:more:)``) follow the devices.
     public static func serialize<Devices: Collection<[UInt8]>>(
         devices: Devices,
+        extensions: [UInt8] = [],
         header: (_ responseLength: Int, _ bytes: inout [UInt8]) -> Void
     ) -> [UInt8] {
-        var responseLength = 0
-        for device in devices { responseLength += 1 + Varint.size(device.count) + device.count }
+        let responseLength = serializedLength(devices: devices) + extensions.count
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16 + responseLength)
         header(responseLength, &bytes)
@@ -19,19 +20,28 @@ extension DiscoverResponse {
             Varint.append(device.count, to: &bytes)
             bytes.append(contentsOf: device)
         }
+        bytes.append(contentsOf: extensions)
         return bytes
     }
 
     /// The length of the `v0.DiscoverResponse` of devices already serialized.
     public static func serializedLength<Devices: Collection<[UInt8]>>(devices: Devices) -> Int {
-        devices.reduce(0) { $0 + 1 + Varint.size($1.count) + $1.count }
+        devices.reduce(0) { $0 + serializedLength(device: $1) }
+    }
+
+    /// What one serialized device adds to a `v0.DiscoverResponse`: its tag, length and bytes.
+    public static func serializedLength(device: [UInt8]) -> Int {
+        1 + Varint.size(device.count) + device.count
     }
 
     /// The list as one gRPC message (a 5-octet prefix, uncompressed, then the response), and the
     /// response's length.
-    public static func grpcMessage<Devices: Collection<[UInt8]>>(devices: Devices) -> (bytes: [UInt8], length: Int) {
+    public static func grpcMessage<Devices: Collection<[UInt8]>>(
+        devices: Devices,
+        extensions: [UInt8] = []
+    ) -> (bytes: [UInt8], length: Int) {
         var length = 0
-        let bytes = serialize(devices: devices) { responseLength, bytes in
+        let bytes = serialize(devices: devices, extensions: extensions) { responseLength, bytes in
             length = responseLength
             bytes.append(0)
             for shift in [24, 16, 8, 0] { bytes.append(UInt8(truncatingIfNeeded: responseLength >> shift)) }

@@ -1,13 +1,29 @@
 public import Protobuf
 
 /// `v0.DiscoverResponse`: every device present now; each response replaces the previous list.
+///
+/// mqtt-discovery adds fields 100–102 (`DiscoverResponseAdditions` in `local_socket.proto`), sent
+/// only to an agent that asked for them (``DiscoverRequest/acceptsChanges``) and skipped as
+/// unknown by Akri's: a response can be a change (the devices added or updated, and those removed
+/// with why), and a list can continue in the next response (``more``), so no response has to
+/// hold a million devices.
 public struct DiscoverResponse: ProtobufMessage {
-    /// The devices.
+    /// The devices: the whole list, or with ``changes`` the devices added or updated.
     public var devices: [Device]
+    /// Field 100: this response changes the previous list rather than replacing it.
+    public var changes: Bool
+    /// Field 101, with ``changes``: the devices that went, and why.
+    public var removed: [Removal]
+    /// Field 102: the list continues in the next response; a list in pieces replaces the
+    /// previous one when its last piece has arrived.
+    public var more: Bool
 
     /// A response.
-    public init(devices: [Device]) {
+    public init(devices: [Device], changes: Bool = false, removed: [Removal] = [], more: Bool = false) {
         self.devices = devices
+        self.changes = changes
+        self.removed = removed
+        self.more = more
     }
 
     /// Reads the message.
@@ -16,6 +32,9 @@ public struct DiscoverResponse: ProtobufMessage {
         while let field = try reader.next() {
             switch field.number {
             case 1: devices.append(try reader.message(field))
+            case 100: changes = try reader.varint(field) != 0
+            case 101: removed.append(try reader.message(field))
+            case 102: more = try reader.varint(field) != 0
             default: try reader.skip(field)
             }
         }
@@ -24,6 +43,54 @@ public struct DiscoverResponse: ProtobufMessage {
     /// Writes the message.
     public func write(to writer: inout ProtobufWriter) {
         for device in devices { writer.message(1, device) }
+        writer.append(fields: extensions)
+    }
+
+    /// Fields 100–102 as bytes, written after the devices.
+    public var extensions: [UInt8] {
+        Self.extensions(changes: changes, removed: removed, more: more)
+    }
+
+    /// Fields 100–102 as bytes.
+    public static func extensions(changes: Bool, removed: some Collection<Removal>, more: Bool) -> [UInt8] {
+        var writer = ProtobufWriter()
+        writer.boolIfSet(100, changes)
+        for removal in removed { writer.message(101, removal) }
+        writer.boolIfSet(102, more)
+        return writer.bytes
+    }
+
+    /// `mqtt_discovery.v1.Removal` (field 101): a device that went, and why.
+    public struct Removal: ProtobufMessage {
+        /// The device id.
+        public var id: String
+        /// Why, as the handler's engine names it (`silence`, `offline`, `status-expired`,
+        /// `cleared`, `broker-lost`); empty when not known.
+        public var reason: String
+
+        /// A removal.
+        public init(id: String, reason: String = "") {
+            self.id = id
+            self.reason = reason
+        }
+
+        /// Reads the message.
+        public init(from reader: inout ProtobufReader) throws(ProtobufError) {
+            self.init(id: "")
+            while let field = try reader.next() {
+                switch field.number {
+                case 1: id = try reader.string(field)
+                case 2: reason = try reader.string(field)
+                default: try reader.skip(field)
+                }
+            }
+        }
+
+        /// Writes the message.
+        public func write(to writer: inout ProtobufWriter) {
+            writer.stringIfSet(1, id)
+            writer.stringIfSet(2, reason)
+        }
     }
 
     /// `v0.Device`: one discovered device.

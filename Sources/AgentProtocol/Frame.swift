@@ -106,8 +106,11 @@ public enum Frame: Hashable, Sendable {
     /// ``ProtobufMessage/serialized`` gives it): the same bytes as `Frame.devices(…).framed`,
     /// without encoding again the devices that did not change. A handler sends the full list on
     /// every change (Akri semantics), so this keeps a change's cost to copying bytes.
-    public static func framedDevices<Devices: Collection<[UInt8]>>(_ devices: Devices) -> [UInt8] {
-        DiscoverResponse.serialize(devices: devices) { responseLength, bytes in
+    public static func framedDevices<Devices: Collection<[UInt8]>>(
+        _ devices: Devices,
+        extensions: [UInt8] = []
+    ) -> [UInt8] {
+        DiscoverResponse.serialize(devices: devices, extensions: extensions) { responseLength, bytes in
             let length = UInt32(truncatingIfNeeded: 1 + Varint.size(responseLength) + responseLength)
             for shift in [24, 16, 8, 0] as [UInt32] { bytes.append(UInt8(truncatingIfNeeded: length >> shift)) }
             bytes.append(4 << 3 | WireType.lengthDelimited.rawValue)

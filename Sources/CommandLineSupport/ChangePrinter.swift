@@ -6,9 +6,10 @@ import Logging
 public struct ChangePrinter: Sendable {
     /// The two ways of printing a change.
     public enum Output: String, CaseIterable, Sendable {
-        /// `added ID NAME=VALUE…`, `updated ID …`, `removed ID`.
+        /// `added ID NAME=VALUE…`, `updated ID …`, `removed ID (WHY)`.
         case text
-        /// One JSON object per line: change, id, properties.
+        /// One JSON object per line: change, id, properties, and for a removal its reason
+        /// (``RemovalReason/name``).
         case json
     }
 
@@ -41,14 +42,15 @@ public struct ChangePrinter: Sendable {
             }
         switch output {
         case .text:
-            guard case .removed = change else {
+            guard let reason = change.removalReason else {
                 return ([kind, device.id] + properties.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
             }
-            return "\(kind) \(device.id)"
+            return "\(kind) \(device.id) (\(reason))"
         case .json:
             let fields = properties.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
+            let reason = change.removalReason.map { ",\"reason\":\(JSONText.quote($0.name))" } ?? ""
             return
-                "{\"change\":\"\(kind)\",\"id\":\(JSONText.quote(device.id)),\"properties\":{\(fields.joined(separator: ","))}}"
+                "{\"change\":\"\(kind)\",\"id\":\(JSONText.quote(device.id)),\"properties\":{\(fields.joined(separator: ","))}\(reason)}"
         }
     }
 }

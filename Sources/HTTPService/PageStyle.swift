@@ -46,6 +46,17 @@ public enum PageStyle {
           text(element, label);
         }
         function time(ms) { return typeof ms === "number" ? new Date(ms).toLocaleTimeString([], {hour12: false}) : ""; }
+        // A row for the table body `body`, not yet added: `count` cells, each labelled with its
+        // column's heading, which a narrow window shows in place of the header row.
+        function newRow(body, count) {
+          const heads = body.closest("table").tHead.rows[0].cells;
+          const row = document.createElement("tr");
+          for (let i = 0; i < count; i++) {
+            const cell = row.appendChild(document.createElement("td"));
+            if (heads[i]) cell.dataset.label = heads[i].textContent;
+          }
+          return row;
+        }
 
         """#
 
@@ -103,6 +114,17 @@ public enum PageStyle {
         svg.chart .dot { fill: var(--accent); }
         svg.chart text { fill: var(--muted); font-size: 11px; }
         .controls { display: flex; gap: .5rem; align-items: center; }
+        /* A narrow window: each row a block, each cell its column's name then its value. */
+        @media (max-width: 40rem) {
+          body { padding: .5rem; }
+          table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+          table tr { display: block; padding: .35rem 0; border-bottom: 1px solid var(--line); }
+          table td { display: block; position: relative; padding: .1rem .25rem .1rem 7.5rem; border: 0; overflow-wrap: anywhere; }
+          table td[data-label]::before {
+            content: attr(data-label); position: absolute; left: .25rem; width: 7rem;
+            font: 600 .85rem system-ui, sans-serif; color: var(--muted); text-decoration: none;
+          }
+        }
         footer { margin-top: 2rem; color: var(--muted); font-size: .85em; }
         """#
 }

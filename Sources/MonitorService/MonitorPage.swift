@@ -73,8 +73,7 @@ enum MonitorPage {
                 const at = Date.parse(message.received);
                 let row = latest.get(message.topic);
                 if (!row) {
-                  row = document.createElement("tr");
-                  for (let i = 0; i < 4; i++) row.appendChild(document.createElement("td"));
+                  row = newRow($("latest"), 4);
                   row.cells[0].className = "mono";
                   row.cells[1].className = "mono";
                   latest.set(message.topic, row);

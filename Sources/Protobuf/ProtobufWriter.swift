@@ -78,4 +78,10 @@ public struct ProtobufWriter: Sendable {
         body(&inner)
         bytes(field, inner.bytes)
     }
+
+    /// Fields already encoded (by another writer), appended as they are: a message's fields may
+    /// come in any order and be written in parts.
+    public mutating func append(fields: [UInt8]) {
+        bytes.append(contentsOf: fields)
+    }
 }

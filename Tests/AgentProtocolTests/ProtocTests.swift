@@ -12,12 +12,16 @@ struct ProtocTests {
             .deletingLastPathComponent().appendingPathComponent("Proto").path
     }()
 
-    private func protoc(_ mode: String, input: [UInt8]) async throws -> ExternalProcess {
+    private func protoc(
+        _ mode: String,
+        input: [UInt8],
+        type: String = "mqtt_discovery.v1.Frame"
+    ) async throws -> ExternalProcess {
         let directory = try TemporaryDirectory()
         let file = try directory.write("input", bytes: input)
         let process = try ExternalProcess(
             Machine.which("protoc") ?? "/usr/bin/protoc",
-            ["--\(mode)=mqtt_discovery.v1.Frame", "-I", Self.protoDirectory, "local_socket.proto"],
+            ["--\(mode)=\(type)", "-I", Self.protoDirectory, "local_socket.proto"],
             standardInput: file,
             separateStandardError: true
         )
@@ -75,5 +79,35 @@ struct ProtocTests {
 
                 """
         )
+    }
+
+    @Test("our additions ride in Akri's DiscoverResponse: Akri's message skips them, ours reads them")
+    func additions() async throws {
+        let response = DiscoverResponse(
+            devices: [.init(id: "a")],
+            changes: true,
+            removed: [.init(id: "b", reason: "silence")],
+            more: true
+        )
+        let additions = try await protoc(
+            "decode",
+            input: response.serialized,
+            type: "mqtt_discovery.v1.DiscoverResponseAdditions"
+        ).log
+        #expect(
+            additions.contains("changes: true") && additions.contains("id: \"b\"")
+                && additions.contains("reason: \"silence\"") && additions.contains("more: true"),
+            "\(additions)"
+        )
+        // Akri's message (discovery.proto, untouched) sees its device and our fields only as unknown numbers.
+        let akri = try await protoc("decode", input: response.serialized, type: "v0.DiscoverResponse").log
+        #expect(akri.hasPrefix("devices {\n  id: \"a\"\n}\n100: 1\n101 {"), "\(akri)")
+        let request = DiscoverRequest(discoveryDetails: "x", acceptsChanges: true)
+        let read = try await protoc(
+            "decode",
+            input: request.serialized,
+            type: "mqtt_discovery.v1.DiscoverRequestAdditions"
+        )
+        #expect(read.log.contains("changes: true\n"), "\(read.log)")
     }
 }

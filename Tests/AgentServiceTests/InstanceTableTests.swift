@@ -13,6 +13,33 @@ struct InstanceTableTests {
         events.map { "\($0.kind) \($0.instance?.name ?? "") \($0.instance?.device.id ?? "")" }
     }
 
+    @Test("a handler's removal reason reaches the REMOVED event in words; an unknown name stays as sent")
+    func removalReasons() throws {
+        var table = InstanceTable(node: "n")
+        let list = DiscoverResponse(devices: [Self.device("a"), Self.device("b"), Self.device("c")])
+        _ = try table.update(
+            configuration: "c",
+            endpoint: "/h.sock",
+            shared: true,
+            serializedResponse: list.serialized[...]
+        )
+        let change = DiscoverResponse(
+            devices: [],
+            changes: true,
+            removed: [.init(id: "a", reason: "silence"), .init(id: "b", reason: "gremlins"), .init(id: "c")]
+        )
+        let events = try table.update(
+            configuration: "c",
+            endpoint: "/h.sock",
+            shared: true,
+            serializedResponse: change.serialized[...]
+        )
+        let reasons = Dictionary(uniqueKeysWithValues: events.map { ($0.instance?.device.id ?? "", $0.reason) })
+        #expect(reasons == ["a": "silent past its timeout", "b": "gremlins", "c": ""])
+        #expect(events.allSatisfy { $0.kind == .removed })
+        #expect(table.count == 0)
+    }
+
     @Test("brokerProperties are added to each instance's properties, winning over the device's; capacity is carried")
     func configurationTerms() {
         var table = InstanceTable(

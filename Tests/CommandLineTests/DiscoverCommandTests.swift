@@ -106,7 +106,7 @@ struct DiscoverCommandTests {
         #expect(discover.errorLog.contains("connected (session resumed)"))
         #expect(
             discover.log
-                == "added pump2 MQTT_BROKER_URI=\(broker.url) MQTT_DEVICE_ID=pump2 MQTT_TOPIC=plant/pump2/status\nremoved pump2\n"
+                == "added pump2 MQTT_BROKER_URI=\(broker.url) MQTT_DEVICE_ID=pump2 MQTT_TOPIC=plant/pump2/status\nremoved pump2 (offline status, from its will or itself)\n"
         )
         #expect(await discover.stop(signal: SIGINT) == 0)
     }

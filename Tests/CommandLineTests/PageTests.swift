@@ -88,7 +88,9 @@ struct PageTests {
         }
         print("the instances page showed device-3 removed \(ContinuousClock.now - killed) after kill -9")
         let row = try #require(Self.rows(removed).first { $0["device"] as? String == "device-3" })
-        #expect(row["reason"] as? String == "the handler no longer reports the device", "\(row)")
+        // The handler's engine says why: the will is an offline status (the agent's own fallback,
+        // "the handler no longer reports the device", is for handlers that do not say).
+        #expect(row["reason"] as? String == "offline status, from its will or itself", "\(row)")
         #expect(Self.live(removed) == all.subtracting(["device-3"]))
         #expect((removed["counts"] as? [String]) == ["plant: 3 instances"])
         #expect(removed["brokers"] as? Int == 1, "run shows its broker's conditions")
@@ -160,6 +162,60 @@ struct PageTests {
         #expect(!browser.events.contains { $0["event"] as? String == "alert" })
         #expect(await browser.stop() == 0)
         #expect(await again.process.stop() == 0)
+    }
+
+    @Test("in a narrow window (360 px) both pages fit its width: rows become blocks, each cell with its column's name")
+    func narrowWindow() async throws {
+        let broker = try await Mosquitto()
+        let directory = try TemporaryDirectory(prefix: "narrow")
+        let configuration = try directory.writeConfiguration(
+            "plant.yaml",
+            name: "plant",
+            details: """
+                mqttBrokerUri: \(broker.url)
+                topics:
+                  - plant/{device}/telemetry
+                """
+        )
+        let port = try HeldPort()
+        let run = try Binary.start([
+            "run", "-c", configuration, "--directory", directory.path, "--http", "127.0.0.1:\(port.port)",
+            "--log-level", "info",
+        ])
+        try await run.waitForLog(containing: "subscribed broker=")
+        let device = "press-with-a-long-name-\(String(repeating: "x", count: 40))"
+        try await Devices.publish(broker, "plant/\(device)/telemetry", "1")
+        let agent = try Peers.start(
+            "browser.py",
+            [
+                "agent", "http://127.0.0.1:\(port.port)/", "--width", "360", "--screenshot",
+                "\(Self.screenshots)/instances-narrow.png",
+            ]
+        )
+        let shown = try await agent.waitForEvent("rows", timeout: .seconds(60)) { Self.live($0) == [device] }
+        #expect(shown["overflow"] as? Int == 0, "no sideways scrolling: \(shown)")
+        #expect(
+            shown["labels"] as? [String] == ["State", "Instance", "Configuration", "Device", "Properties", "Since"]
+        )
+        #expect(shown["headerShown"] as? Bool == false, "the labels stand in for the header row")
+        try await Self.screenshot(agent, "\(Self.screenshots)/instances-narrow.png")
+        #expect(await agent.stop() == 0)
+
+        let monitor = try await MonitorCommandTests.startMonitor(broker)
+        try await MonitorCommandTests.publish(
+            broker,
+            topic: "plant/press7/telemetry",
+            lines: [#"{"temperature": 20.5}"#]
+        )
+        try await Curl.waitFor("\(monitor.base)/latest") { $0.body.contains("20.5") }
+        let page = try Peers.start("browser.py", ["monitor", "\(monitor.base)/", "--width", "360"])
+        let charted = try await page.waitForEvent("page", timeout: .seconds(60)) { event in
+            (event["charts"] as? [String: Int])?["plant/press7/telemetry temperature"] == 1
+        }
+        #expect(charted["overflow"] as? Int == 0, "no sideways scrolling: \(charted)")
+        #expect(await page.stop() == 0)
+        #expect(await monitor.process.stop() == 0)
+        #expect(await run.stop() == 0)
     }
 
     @Test("the pages' endpoints: HTML for browsers, the old answers for curl, a strict Content-Security-Policy")

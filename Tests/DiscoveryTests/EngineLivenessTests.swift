@@ -403,3 +403,91 @@ struct OutageTests {
         #expect(harness.engine.trackedCount == 0)
     }
 }
+
+@Suite("Engine: why a device went")
+struct RemovalReasonTests {
+    static let details = """
+        mqttBrokerUri: tcp://broker:1883
+        timeoutSeconds: 30
+        gracePeriodSeconds: 60
+        topics:
+          - sensors/{device}
+          - filter: status/{device}
+            online: [online]
+            offline: [offline]
+          - filter: beacons/{device}
+            online: [up]
+            timeoutSeconds: 10
+        """
+
+    /// The reasons of the removals among the harness's changes since `start`, by device id.
+    static func reasons(_ harness: EngineHarness, since start: Int) -> [String: RemovalReason] {
+        var reasons: [String: RemovalReason] = [:]
+        for change in harness.changes[start...] {
+            if let reason = change.removalReason { reasons[change.device.id] = reason }
+        }
+        return reasons
+    }
+
+    @Test("silence, an offline status, a status not repeated, cleared state: each removal says which")
+    func eachReason() throws {
+        var harness = try EngineHarness(Self.details)
+        harness.publish("sensors/quiet", "1")
+        harness.publish("status/willed", "online")
+        harness.publish("beacons/lapsed", "up")
+        harness.publish("sensors/wiped", "1", retain: false)
+        let start = harness.changes.count
+        harness.publish("status/willed", "offline")
+        harness.publish("sensors/wiped", "", retain: true)
+        harness.advance(31)
+        #expect(
+            Self.reasons(harness, since: start) == [
+                "quiet": .silence, "willed": .offline, "lapsed": .statusExpired, "wiped": .cleared,
+            ]
+        )
+        #expect(harness.changes.allSatisfy { ($0.removalReason != nil) == ($0.description.hasPrefix("removed")) })
+    }
+
+    @Test("a broker lost past the grace period is the reason, not the silence it caused")
+    func brokerLost() throws {
+        var harness = try EngineHarness(Self.details)
+        harness.publish("sensors/a", "1")
+        harness.publish("status/b", "online")
+        let start = harness.changes.count
+        harness.disconnect()
+        harness.advance(61)
+        #expect(Self.reasons(harness, since: start) == ["a": .brokerLost, "b": .brokerLost])
+    }
+
+    @Test("a device that came back and went again is removed for its latest reason")
+    func latestReason() throws {
+        var harness = try EngineHarness(Self.details)
+        harness.publish("status/b", "online")
+        harness.publish("status/b", "offline")
+        harness.publish("sensors/b", "1")
+        let start = harness.changes.count
+        harness.advance(31)
+        #expect(Self.reasons(harness, since: start) == ["b": .silence], "traffic replaced the offline status")
+    }
+
+    @Test("a convention's death message is an offline status")
+    func conventionDeath() throws {
+        var harness = try EngineHarness(
+            """
+            mqttBrokerUri: tcp://broker:1883
+            conventions: [homie]
+            """
+        )
+        harness.publish("homie/5/lamp/$state", "ready", retain: true)
+        let start = harness.changes.count
+        harness.publish("homie/5/lamp/$state", "lost", retain: true)
+        #expect(Self.reasons(harness, since: start) == ["homie/5/lamp": .offline])
+    }
+
+    @Test("reasons have stable names that read back")
+    func names() {
+        for reason in RemovalReason.allCases { #expect(RemovalReason(name: reason.name) == reason) }
+        #expect(RemovalReason(name: "whatever") == nil)
+        #expect(Set(RemovalReason.allCases.map(\.name)).count == RemovalReason.allCases.count)
+    }
+}

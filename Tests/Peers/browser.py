@@ -51,6 +51,9 @@ return {
   brokers: document.querySelectorAll('#brokers tr').length,
   images: document.images.length,
   injected: window.__xss === true,
+  overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  labels: [...document.querySelectorAll('#instances tr:first-child td')].map((td) => td.dataset.label || ''),
+  headerShown: document.querySelector('thead').getBoundingClientRect().height > 2,
 };
 """
 
@@ -69,6 +72,7 @@ return {
   latest,
   images: document.images.length,
   injected: window.__xss === true,
+  overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
 };
 """
 
@@ -98,6 +102,10 @@ def main():
     # chromedriver from Debian, named outright: selenium must not try to download one.
     driver = webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
     try:
+        # Below about 500 px chromium keeps its window wider than asked; the page is given the
+        # width asked for as its viewport, as a phone would.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": arguments.width, "height": arguments.height, "deviceScaleFactor": 1, "mobile": False})
         driver.get(arguments.url)
         emit(event="opened", title=driver.title)
         script = AGENT_STATE if arguments.page == "agent" else MONITOR_STATE

@@ -490,7 +490,7 @@ public final class Agent: @unchecked Sendable {
     /// limit are not queued more: they keep the view they have and catch up, coalesced, once
     /// their connection drains; so a watcher that stops reading costs bounded memory and never
     /// holds up the agent or other watchers.
-    /// `reason` is given to the removals among them.
+    /// `reason` is given to the removals among them that have none of their own.
     private func change<Failure: Error>(
         removing reason: String,
         _ body: (inout InstanceTable) throws(Failure) -> [InstanceEvent]
@@ -508,7 +508,9 @@ public final class Agent: @unchecked Sendable {
         }
         var events = try body(&table)
         guard !events.isEmpty else { return }
-        for index in events.indices where events[index].kind == .removed { events[index].reason = reason }
+        for index in events.indices where events[index].kind == .removed && events[index].reason.isEmpty {
+            events[index].reason = reason
+        }
         for event in events {
             if let instance = event.instance {
                 let metadata = [

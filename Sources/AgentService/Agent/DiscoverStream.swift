@@ -88,6 +88,14 @@ final class DiscoverStream: @unchecked Sendable {
     /// The current attempt already reported how it ended.
     private var reported = false
 
+    /// The Configuration's request, asking for changes rather than whole lists: a handler of
+    /// ours sends them (and why each device went); Akri's handlers skip the field.
+    private var request: DiscoverRequest {
+        var request = configuration.request
+        request.acceptsChanges = true
+        return request
+    }
+
     /// Whether a connection is open or being made.
     private(set) var isActive = false
 
@@ -133,7 +141,7 @@ final class DiscoverStream: @unchecked Sendable {
                     onClose: { [weak self] _, reason in self?.report(.ended(reason)) }
                 )
                 self.channel = channel
-                channel.send(.discover(configuration.request))
+                channel.send(.discover(request))
             case .failure(let error):
                 report(.unreachable("\(error)"))
             }
@@ -165,7 +173,7 @@ final class DiscoverStream: @unchecked Sendable {
                 client.onClose = { [weak self] reason in self?.report(.ended(reason)) }
                 call = client.call(
                     "/v0.DiscoveryHandler/Discover",
-                    request: configuration.request.serialized,
+                    request: request.serialized,
                     metadata: [HeaderField(DiscoverMetadata.maximumMessage, String(Self.messageLimit))],
                     onMessage: { [weak self] message in
                         guard let self, !isClosed else { return }

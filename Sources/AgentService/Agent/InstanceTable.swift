@@ -1,4 +1,5 @@
 public import AgentProtocol
+import Discovery
 
 /// The agent's instances: what each handler endpoint last reported for each Configuration, merged
 /// into one set of instances per Configuration and named as Akri names them. Pure: every change
@@ -63,13 +64,13 @@ public struct InstanceTable: Sendable {
         var list = lists[configuration]?[endpoint] ?? DeviceList()
         let change: DeviceList.Change
         do {
-            change = try list.replace(serializedResponse: serializedResponse)
+            change = try list.apply(serializedResponse: serializedResponse)
         } catch {
             throw .malformedFrame(error)
         }
         lists[configuration, default: [:]][endpoint] = list
         sharedness[configuration] = shared
-        return merge(configuration, change.upserted.map(\.id) + change.removed)
+        return merge(configuration, change.upserted.map(\.id) + change.removed, reasons: change.reasons)
     }
 
     /// Forgets what `endpoint` reported for `configuration` (its stream ended for good).
@@ -111,12 +112,24 @@ public struct InstanceTable: Sendable {
         return events
     }
 
+    /// A handler's removal reason in words: the engine's phrase for a name it knows, else the
+    /// name as sent.
+    static func describe(_ reason: String) -> String {
+        RemovalReason(name: reason)?.description ?? reason
+    }
+
     /// How many instances there are.
     public var count: Int { instances.values.reduce(0) { $0 + $1.count } }
 
     /// Brings the instances of the device ids in `touched` up to date with the lists, which is
     /// all a change can affect: the work is in proportion to the change, not to the lists.
-    private mutating func merge(_ configuration: String, _ touched: [String]) -> [InstanceEvent] {
+    /// A removal whose device has a reason in `reasons` (the handler's, by its engine's name for
+    /// it) is given that reason in words.
+    private mutating func merge(
+        _ configuration: String,
+        _ touched: [String],
+        reasons: [String: String] = [:]
+    ) -> [InstanceEvent] {
         guard !touched.isEmpty else { return [] }
         let shared = sharedness[configuration] ?? true
         let sources = lists[configuration] ?? [:]
@@ -151,7 +164,7 @@ public struct InstanceTable: Sendable {
                 events.append((id, InstanceEvent(.added, instance)))
                 current[id] = instance
             case (let existing?, nil):
-                events.append((id, InstanceEvent(.removed, existing)))
+                events.append((id, InstanceEvent(.removed, existing, reason: reasons[id].map(Self.describe) ?? "")))
                 current[id] = nil
             case (nil, nil):
                 continue

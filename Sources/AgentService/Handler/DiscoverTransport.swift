@@ -12,8 +12,9 @@ protocol DiscoverTransport: AnyObject {
     var backlog: Int { get }
     /// The largest list, in octets of `v0.DiscoverResponse`, the agent takes; nil for no limit.
     var responseLimit: Int? { get }
-    /// Sends a full list of serialized `v0.Device`s.
-    func send(devices: Dictionary<String, [UInt8]>.Values)
+    /// Sends one `v0.DiscoverResponse` of serialized `v0.Device`s, then `extensions` (its fields
+    /// 100–102, see ``DiscoverResponse/extensions(changes:removed:more:)``).
+    func send(devices: [[UInt8]], extensions: [UInt8])
     /// Ends the stream with an error status (invalid details).
     func refuse(_ status: Status)
     /// Ends the stream without an error (the handler is stopping).
@@ -50,9 +51,9 @@ final class FramesDiscoverTransport: DiscoverTransport {
     var backlog: Int { channel.bufferedOutboundBytes }
     var responseLimit: Int? { nil }
 
-    func send(devices: Dictionary<String, [UInt8]>.Values) {
+    func send(devices: [[UInt8]], extensions: [UInt8]) {
         // In any order: each list replaces the last whole, and sorting a long list on every change costs.
-        channel.sendFramed(Frame.framedDevices(devices))
+        channel.sendFramed(Frame.framedDevices(devices, extensions: extensions))
     }
 
     func refuse(_ status: Status) {
@@ -90,8 +91,8 @@ final class GRPCDiscoverTransport: DiscoverTransport {
     var isOpen: Bool { call.isOpen }
     var backlog: Int { call.backlog }
 
-    func send(devices: Dictionary<String, [UInt8]>.Values) {
-        call.sendFramed(DiscoverResponse.grpcMessage(devices: devices).bytes)
+    func send(devices: [[UInt8]], extensions: [UInt8]) {
+        call.sendFramed(DiscoverResponse.grpcMessage(devices: devices, extensions: extensions).bytes)
     }
 
     func refuse(_ status: Status) {

@@ -8,7 +8,8 @@ import Logging
 /// handler answers with full device lists, the first at once and then one after every change,
 /// or ends the stream with INVALID_ARGUMENT (the problems with their line and column) when the
 /// details are invalid. The agent ends the stream (closing the connection, or cancelling the
-/// call). The same over frames and gRPC (``DiscoverTransport``).
+/// call). The same over frames and gRPC (``DiscoverTransport``). What to send, whole lists to
+/// Akri's agent or changes to ours, is a ``DiscoverFeed``'s to decide.
 ///
 /// `@unchecked Sendable`: lives on the handler's loop; its discoverer reports changes there.
 final class DiscoverySession: @unchecked Sendable {
@@ -20,24 +21,21 @@ final class DiscoverySession: @unchecked Sendable {
     private let onEnd: (DiscoverySession) -> Void
     private var discoverer: Discoverer?
     private var ended = false
-    /// Every present device, serialized as a `v0.Device`, by id: a change re-encodes only the
-    /// devices it touched.
-    private var encoded: [String: [UInt8]] = [:]
-    /// A list is owed to the agent (a change happened since the last one was sent).
-    private var owed = false
+    /// The devices, and what the agent is owed of them.
+    private var feed = DiscoverFeed(sendsChanges: false)
     private var sendScheduled = false
     /// The newest list is over the agent's message limit: said once, until it fits again.
     private var overLimit = false
     /// Above this many unsent bytes the agent is slow: later lists wait, coalesced into one.
     private let backlogLimit = 1 << 20
-    /// Lists sent, devices added and removed: for metrics.
+    /// Responses sent, devices added and removed: for metrics.
     private(set) var listsSent = 0
     private(set) var added = 0
     private(set) var removed = 0
     /// The protocol the stream is in (`grpc` or `frames`), for metrics.
     var protocolName: String { transport is GRPCDiscoverTransport ? "grpc" : "frames" }
     /// Devices present now.
-    var deviceCount: Int { encoded.count }
+    var deviceCount: Int { feed.devices.count }
     /// Whether the last list was held back for being over the agent's message limit.
     var isOverLimit: Bool { overLimit }
 
@@ -85,9 +83,9 @@ final class DiscoverySession: @unchecked Sendable {
                 self?.changed(changes)
             }
             self.discoverer = discoverer
+            feed = DiscoverFeed(sendsChanges: request.acceptsChanges)
             discoverer.start()
-            for device in discoverer.currentDevices { encoded[device.id] = Self.serialize(device) }
-            owed = true
+            for device in discoverer.currentDevices { feed.upsert(id: device.id, bytes: Self.serialize(device)) }
             sendIfOwed()
         } catch {
             transport.refuse(Status(.invalidArgument, "\(error)"))
@@ -103,14 +101,14 @@ final class DiscoverySession: @unchecked Sendable {
             switch change {
             case .added(let device):
                 added += 1
-                encoded[device.id] = Self.serialize(device)
-            case .updated(let device): encoded[device.id] = Self.serialize(device)
-            case .removed(let device):
+                feed.upsert(id: device.id, bytes: Self.serialize(device))
+            case .updated(let device):
+                feed.upsert(id: device.id, bytes: Self.serialize(device))
+            case .removed(let device, let reason):
                 removed += 1
-                encoded[device.id] = nil
+                feed.remove(id: device.id, reason: reason.name)
             }
         }
-        owed = true
         guard !sendScheduled else { return }
         // Changes of one batch of reads leave as one list.
         sendScheduled = true
@@ -125,27 +123,32 @@ final class DiscoverySession: @unchecked Sendable {
         sendIfOwed()
     }
 
+    /// Sends what is owed while the agent keeps up.
     private func sendIfOwed() {
-        guard owed, discoverer != nil, transport.isOpen, transport.backlog < backlogLimit else { return }
-        if let limit = transport.responseLimit {
-            let length = DiscoverResponse.serializedLength(devices: encoded.values)
-            guard length <= limit else {
-                if !overLimit {
+        guard discoverer != nil else { return }
+        while transport.isOpen, transport.backlog < backlogLimit,
+            let response = feed.next(limit: transport.responseLimit)
+        {
+            switch response {
+            case .overLimit(let length):
+                if !overLimit, let limit = transport.responseLimit {
                     overLimit = true
                     logger.error(
-                        "the device list of \(encoded.count) devices is \(length) bytes, over the \(limit) bytes the agent accepts in one gRPC message (tonic's default is 4 MiB); holding lists back until one fits (--grpc-max-message raises it for agents configured for more)"
+                        "the device list of \(feed.devices.count) devices is \(length) bytes, over the \(limit) bytes the agent accepts in one gRPC message (tonic's default is 4 MiB); holding lists back until one fits (--grpc-max-message raises it for agents configured for more)"
                     )
                 }
                 return
-            }
-            if overLimit {
-                overLimit = false
-                logger.info("the device list fits the agent's gRPC message limit again (\(encoded.count) devices)")
+            case .send(let devices, let extensions):
+                if overLimit {
+                    overLimit = false
+                    logger.info(
+                        "the device list fits the agent's gRPC message limit again (\(feed.devices.count) devices)"
+                    )
+                }
+                listsSent += 1
+                transport.send(devices: devices, extensions: extensions)
             }
         }
-        owed = false
-        listsSent += 1
-        transport.send(devices: encoded.values)
     }
 
     /// Ends the stream: closes it and stops discovering.

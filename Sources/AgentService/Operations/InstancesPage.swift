@@ -85,8 +85,7 @@ enum InstancesPage {
               function upsert(e) {
                 let entry = rows.get(e.instance);
                 if (!entry) {
-                  const row = document.createElement("tr");
-                  for (let i = 0; i < 6; i++) row.appendChild(document.createElement("td"));
+                  const row = newRow($("instances"), 6);
                   row.cells[0].className = "state";
                   row.cells[1].className = "mono";
                   row.cells[3].className = "mono";
@@ -162,8 +161,8 @@ enum InstancesPage {
                 const body = $("brokers");
                 body.replaceChildren();
                 for (const broker of handler.brokers) {
-                  const row = document.createElement("tr");
-                  const cells = [0, 1, 2, 3, 4].map(() => document.createElement("td"));
+                  const row = newRow(body, 5);
+                  const cells = [...row.cells];
                   cells[0].className = "mono";
                   text(cells[0], broker.url);
                   text(cells[1], broker.clientId);
@@ -180,7 +179,6 @@ enum InstancesPage {
                     since = condition.lastTransitionTime;
                   }
                   text(cells[4], since ? new Date(since).toLocaleTimeString([], {hour12: false}) : "");
-                  row.append(...cells);
                   body.appendChild(row);
                 }
               }

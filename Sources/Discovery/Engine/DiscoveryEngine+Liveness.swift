@@ -74,7 +74,7 @@ extension DiscoveryEngine {
             find(group: group, utf8: $0)
         }
         guard let index = found else { return }
-        records[Int(index)].status = .unknown
+        records[Int(index)].status = .cleared
         records[Int(index)].trafficUntil = 0
         records[Int(index)].statusUntil = 0
         evaluate(index, now: now, into: &changes)
@@ -184,7 +184,18 @@ extension DiscoveryEngine {
         switch record.status {
         case .offline: return false
         case .online: return record.statusUntil == 0 || now < record.statusUntil
-        case .unknown: return record.trafficUntil > now
+        case .unknown, .cleared, .lapsed: return record.trafficUntil > now
+        }
+    }
+
+    /// Why a device that is no longer present went.
+    func removalReason(_ record: Record) -> RemovalReason {
+        if record.brokers != 0 && record.brokers & connected == 0 { return .brokerLost }
+        switch record.status {
+        case .offline: return .offline
+        case .cleared: return .cleared
+        case .lapsed: return .statusExpired
+        case .unknown, .online: return .silence
         }
     }
 
@@ -202,7 +213,7 @@ extension DiscoveryEngine {
         var record = records[Int(index)]
         if record.status == .online && record.statusUntil != 0 && now >= record.statusUntil {
             // The online status was not repeated in time.
-            record.status = .unknown
+            record.status = .lapsed
             record.statusUntil = 0
         }
         record.present = isPresent(record, now: now)
@@ -211,7 +222,9 @@ extension DiscoveryEngine {
                 record.reported = record.present
                 record.debounceUntil = 0
                 records[Int(index)] = record
-                changes.append(record.present ? .added(device(index)) : .removed(device(index)))
+                changes.append(
+                    record.present ? .added(device(index)) : .removed(device(index), removalReason(record))
+                )
             } else if record.debounceUntil == 0 {
                 record.debounceUntil = now + debounce
             }
@@ -236,7 +249,7 @@ extension DiscoveryEngine {
         } else {
             switch record.status {
             case .online: timer = record.statusUntil
-            case .unknown: timer = record.trafficUntil
+            case .unknown, .cleared, .lapsed: timer = record.trafficUntil
             case .offline: timer = 0
             }
         }
@@ -299,7 +312,7 @@ extension DiscoveryEngine.Record {
     /// the heap for an earlier time, finds the new deadline when it fires.
     mutating func heard(until: Int64, broker: Int, connected: UInt64) -> Bool {
         brokers |= 1 << UInt64(broker)
-        if status == .offline { status = .unknown }
+        if status != .online { status = .unknown }
         if until > trafficUntil { trafficUntil = until }
         return !(reported && present && debounceUntil == 0 && scheduled != 0 && brokers & connected != 0)
     }

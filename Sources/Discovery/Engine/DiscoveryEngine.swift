@@ -25,10 +25,16 @@ public struct DiscoveryEngine: Sendable {
         case convention(Int32)
     }
 
+    /// What the device's status topics (or convention) last said. ``cleared`` and ``lapsed``
+    /// count as ``unknown`` (traffic decides) and remember why, for the removal reason.
     enum Status: UInt8, Sendable {
         case unknown
         case online
         case offline
+        /// An empty payload cleared its retained state.
+        case cleared
+        /// An online status was not repeated in time.
+        case lapsed
     }
 
     /// Devices that share an identity space: all plain entries; entries with the same placeholder
