@@ -3,10 +3,11 @@ public import Protobuf
 /// One Discover stream's current device list, kept so that each new full list (Akri sends the
 /// whole list on every change) costs work in proportion to what changed, not to its length.
 ///
-/// Each device is remembered with its serialized bytes. A new list is read from its wire form:
-/// a device whose bytes are the same as before is recognised by a hash of the bytes and a
-/// comparison, without decoding it again; only new or changed devices are decoded. The result is
-/// the change: the devices added or changed, and the ids that went.
+/// Each device is kept as its serialized bytes only, the one form it needs for both jobs: to
+/// recognise an unchanged device in a new list (same id, same bytes: not decoded again) and to
+/// give the device back (``subscript(_:)`` decodes it; ``bytes(id:)`` shares the buffer). The
+/// decoded form of a new or changed device goes to the caller in the ``Change``. A list of a
+/// million devices costs its bytes and two small entries per device.
 ///
 /// A handler that was asked for changes (``DiscoverRequest/acceptsChanges``) sends them instead
 /// of lists after the first, and may send a list in pieces (``DiscoverResponse/more``): each
@@ -16,16 +17,15 @@ public import Protobuf
 public struct DeviceList: Sendable {
     /// One listed device: one per id.
     private struct Slot {
-        var device: DiscoverResponse.Device
-        /// Its bytes, an own copy: a list never keeps a frame's buffer alive.
-        var encoding: SerializedDevice
+        var id: String
+        /// Its serialized `v0.Device`, an own copy: a list never keeps a frame's buffer alive.
+        var bytes: [UInt8]
         /// The last list that named it.
         var generation: UInt64
     }
 
     private var slots: [Slot] = []
     private var byID: [String: Int] = [:]
-    private var byEncoding: [SerializedDevice: Int] = [:]
     private var generation: UInt64 = 0
     /// A list in pieces has begun and its last piece has not come.
     private var listing = false
@@ -56,14 +56,21 @@ public struct DeviceList: Sendable {
     /// How many devices are listed.
     public var count: Int { slots.count }
 
-    /// The device listed with `id`.
+    /// The device listed with `id`, decoded from its bytes.
     public subscript(id: String) -> DiscoverResponse.Device? {
-        byID[id].map { slots[$0].device }
+        byID[id].flatMap { try? DiscoverResponse.Device(serialized: slots[$0].bytes[...]) }
     }
 
-    /// The devices by id.
+    /// The serialized `v0.Device` listed with `id`: the list's own buffer, shared, not copied.
+    public func bytes(id: String) -> [UInt8]? {
+        byID[id].map { slots[$0].bytes }
+    }
+
+    /// The devices by id, decoded.
     public var devices: [String: DiscoverResponse.Device] {
-        Dictionary(uniqueKeysWithValues: slots.map { ($0.device.id, $0.device) })
+        var devices: [String: DiscoverResponse.Device] = [:]
+        for slot in slots { devices[slot.id] = try? DiscoverResponse.Device(serialized: slot.bytes[...]) }
+        return devices
     }
 
     /// The ids listed.
@@ -75,7 +82,7 @@ public struct DeviceList: Sendable {
         // Read everything first, so a response that does not decode changes nothing.
         enum Entry {
             case known(Int)
-            case decoded(DiscoverResponse.Device, SerializedDevice)
+            case decoded(DiscoverResponse.Device, ArraySlice<UInt8>)
         }
         var entries: [Entry] = []
         var removals: [DiscoverResponse.Removal] = []
@@ -87,11 +94,10 @@ public struct DeviceList: Sendable {
             case 1:
                 try reader.expect(field, .lengthDelimited)
                 let bytes = try reader.lengthDelimited()
-                let key = SerializedDevice(bytes)
-                if let slot = byEncoding[key] {
+                if let slot = byID[try Self.id(in: bytes)], Bytes.equal(slots[slot].bytes, bytes) {
                     entries.append(.known(slot))
                 } else {
-                    entries.append(.decoded(try DiscoverResponse.Device(serialized: bytes), key))
+                    entries.append(.decoded(try DiscoverResponse.Device(serialized: bytes), bytes))
                 }
             case 100: changes = try reader.varint(field) != 0
             case 101: removals.append(try reader.message(field))
@@ -107,19 +113,15 @@ public struct DeviceList: Sendable {
                 // The same bytes as before: the same device, unchanged (unless an earlier entry of
                 // this list took its id).
                 slots[slot].generation = generation
-            case .decoded(let device, let key):
+            case .decoded(let device, let bytes):
                 if let slot = byID[device.id] {
                     guard changes || slots[slot].generation != generation else { continue }
-                    byEncoding[slots[slot].encoding] = nil
-                    let owned = key.owned()
-                    slots[slot] = Slot(device: device, encoding: owned, generation: generation)
-                    byEncoding[owned] = slot
+                    slots[slot].bytes = Array(bytes)
+                    slots[slot].generation = generation
                     change.upserted.append(device)
                 } else {
-                    let owned = key.owned()
                     byID[device.id] = slots.count
-                    byEncoding[owned] = slots.count
-                    slots.append(Slot(device: device, encoding: owned, generation: generation))
+                    slots.append(Slot(id: device.id, bytes: Array(bytes), generation: generation))
                     change.upserted.append(device)
                 }
             }
@@ -143,20 +145,15 @@ public struct DeviceList: Sendable {
         generation &+= 1
         var change = Change()
         for device in list {
+            let bytes = device.serialized
             if let slot = byID[device.id] {
                 guard slots[slot].generation != generation else { continue }
                 slots[slot].generation = generation
-                guard slots[slot].device != device else { continue }
-                byEncoding[slots[slot].encoding] = nil
-                let encoding = SerializedDevice(device.serialized[...])
-                slots[slot].device = device
-                slots[slot].encoding = encoding
-                byEncoding[encoding] = slot
+                guard slots[slot].bytes != bytes else { continue }
+                slots[slot].bytes = bytes
             } else {
-                let encoding = SerializedDevice(device.serialized[...])
                 byID[device.id] = slots.count
-                byEncoding[encoding] = slots.count
-                slots.append(Slot(device: device, encoding: encoding, generation: generation))
+                slots.append(Slot(id: device.id, bytes: bytes, generation: generation))
             }
             change.upserted.append(device)
         }
@@ -172,93 +169,60 @@ public struct DeviceList: Sendable {
                 index += 1
                 continue
             }
-            change.removed.append(slots[index].device.id)
+            change.removed.append(slots[index].id)
             remove(index)
         }
     }
 
     /// Drops one slot, swapping the last slot into its place.
     private mutating func remove(_ index: Int) {
-        let gone = slots[index]
-        byID[gone.device.id] = nil
-        byEncoding[gone.encoding] = nil
+        byID[slots[index].id] = nil
         let last = slots.removeLast()
         if index < slots.count {
             slots[index] = last
-            byID[last.device.id] = index
-            byEncoding[last.encoding] = index
+            byID[last.id] = index
         }
+    }
+
+    /// The id of a serialized `v0.Device`: its field 1 (the last, if repeated, as protobuf reads
+    /// it), without decoding the rest.
+    private static func id(in device: ArraySlice<UInt8>) throws(ProtobufError) -> String {
+        var reader = ProtobufReader(device)
+        var id = ""
+        while let field = try reader.next() {
+            guard field.number == 1 else {
+                try reader.skip(field)
+                continue
+            }
+            try reader.expect(field, .lengthDelimited)
+            id = try reader.string()
+        }
+        return id
     }
 }
 
-/// A device's serialized bytes as a dictionary key: hashed once, compared byte for byte.
-struct SerializedDevice: Hashable, Sendable {
-    let bytes: ArraySlice<UInt8>
-    let digest: UInt64
-
-    init(_ bytes: ArraySlice<UInt8>) {
-        self.bytes = bytes
-        self.digest = Self.digest(of: bytes)
-    }
-
-    private init(bytes: ArraySlice<UInt8>, digest: UInt64) {
-        self.bytes = bytes
-        self.digest = digest
-    }
-
-    /// The same key over its own copy of the bytes.
-    func owned() -> SerializedDevice {
-        SerializedDevice(bytes: Array(bytes)[...], digest: digest)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(digest)
-    }
-
-    static func == (left: SerializedDevice, right: SerializedDevice) -> Bool {
-        left.digest == right.digest && left.bytes.count == right.bytes.count
-            && left.bytes.withUnsafeBytes { a in right.bytes.withUnsafeBytes { b in Self.equal(a, b) } }
-    }
-
-    /// Byte-for-byte equality of two buffers of one length, eight bytes at a time.
-    private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset + 8 <= a.count {
-            if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            {
-                return false
+/// Byte buffers compared eight bytes at a time.
+enum Bytes {
+    /// Whether `a` and `b` hold the same bytes.
+    static func equal(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
+                var offset = 0
+                while offset + 8 <= a.count {
+                    if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                        != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    {
+                        return false
+                    }
+                    offset += 8
+                }
+                while offset < a.count {
+                    if a[offset] != b[offset] { return false }
+                    offset += 1
+                }
+                return true
             }
-            offset += 8
-        }
-        while offset < a.count {
-            if a[offset] != b[offset] { return false }
-            offset += 1
-        }
-        return true
-    }
-
-    /// A fast non-cryptographic digest, eight bytes at a time: only the dictionary's bucket choice
-    /// depends on it (equal digests are still compared byte for byte), and `Hasher` seeds it.
-    private static func digest(of bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.withUnsafeBytes { raw in
-            var state: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
-            var offset = 0
-            while offset + 8 <= raw.count {
-                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                state = (state ^ word) &* 0xFF51_AFD7_ED55_8CCD
-                state ^= state >> 29
-                offset += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < raw.count {
-                tail |= UInt64(raw[offset]) << shift
-                shift += 8
-                offset += 1
-            }
-            state = (state ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-            return state ^ (state >> 32)
         }
     }
 }

@@ -7,7 +7,9 @@
 /// pieces of at most ``pieceLimit`` octets (``DiscoverResponse/more``), then each response is
 /// what changed since the one before (``DiscoverResponse/changes``), removals with their reason.
 /// Changes that pile up while the agent is slow are coalesced: a device updated five times is
-/// sent once, one added and removed again is sent as removed.
+/// sent once, one added and removed again is sent as removed. Only whole lists need every device
+/// kept here; changes keep only what is waiting to go, so a feed of a million devices costs
+/// nothing per device once the agent has them.
 public struct DiscoverFeed: Sendable {
     /// The next thing to send.
     public enum Response: Hashable, Sendable {
@@ -20,7 +22,7 @@ public struct DiscoverFeed: Sendable {
     }
 
     private enum Pending: Hashable, Sendable {
-        case upserted
+        case upserted([UInt8])
         case removed(reason: String)
     }
 
@@ -29,13 +31,14 @@ public struct DiscoverFeed: Sendable {
     /// The most octets of devices and removals one piece carries (a device larger than that
     /// goes alone).
     public let pieceLimit: Int
-    /// Every present device, serialized as a `v0.Device`, by id: a change re-encodes only the
-    /// devices it touched.
-    public private(set) var devices: [String: [UInt8]] = [:]
-    /// With changes: what happened to each device since the last response.
+    /// For whole lists: every present device, serialized as a `v0.Device`, by id, so a change
+    /// re-encodes only the devices it touched.
+    private var devices: [String: [UInt8]] = [:]
+    /// With changes: what happened to each device since the last response (before the first
+    /// list: the devices it will hold).
     private var pending: [String: Pending] = [:]
-    /// With changes: the ids of the list being sent in pieces that are still to go.
-    private var listing: [String]?
+    /// With changes: the devices of the first list still to go.
+    private var listing: [[UInt8]]?
     /// Something changed since the last response (and the first list is owed from the start).
     private var owed = true
     /// Whether the first list has begun.
@@ -52,15 +55,18 @@ public struct DiscoverFeed: Sendable {
 
     /// A device appeared or changed: `bytes` is its serialized `v0.Device`.
     public mutating func upsert(id: String, bytes: [UInt8]) {
-        devices[id] = bytes
-        if sendsChanges && started { pending[id] = .upserted }
+        if sendsChanges { pending[id] = .upserted(bytes) } else { devices[id] = bytes }
         owed = true
     }
 
     /// A device went; `reason` says why (``DiscoverResponse/Removal/reason``).
     public mutating func remove(id: String, reason: String) {
-        guard devices.removeValue(forKey: id) != nil else { return }
-        if sendsChanges && started { pending[id] = .removed(reason: reason) }
+        if sendsChanges {
+            // Before the first list nobody has heard of it.
+            pending[id] = started ? .removed(reason: reason) : nil
+        } else {
+            guard devices.removeValue(forKey: id) != nil else { return }
+        }
         owed = true
     }
 
@@ -79,7 +85,8 @@ public struct DiscoverFeed: Sendable {
         if listing == nil {
             if !started {
                 started = true
-                listing = Array(devices.keys)
+                listing = pending.values.compactMap { if case .upserted(let bytes) = $0 { bytes } else { nil } }
+                pending = [:]
             } else if pending.isEmpty {
                 owed = false
                 return nil
@@ -89,17 +96,13 @@ public struct DiscoverFeed: Sendable {
         return listing != nil ? nextListPiece(pieceLimit) : nextChange(pieceLimit)
     }
 
-    /// The next piece of the first list: devices still present, up to the piece limit.
+    /// The next piece of the first list, up to the piece limit. What changes meanwhile is
+    /// pending, and goes after the list.
     private mutating func nextListPiece(_ pieceLimit: Int) -> Response {
         var remaining = listing ?? []
         var piece: [[UInt8]] = []
         var size = 0
-        while let id = remaining.last {
-            guard let bytes = devices[id] else {
-                // Removed since the list began: the list's end leaves it out.
-                remaining.removeLast()
-                continue
-            }
+        while let bytes = remaining.last {
             let length = DiscoverResponse.serializedLength(device: bytes)
             if !piece.isEmpty && size + length > pieceLimit { break }
             piece.append(bytes)
@@ -123,13 +126,11 @@ public struct DiscoverFeed: Sendable {
         collect: while index != changes.endIndex {
             let (id, what) = changes[index]
             switch what {
-            case .upserted:
-                if let bytes = devices[id] {
-                    let length = DiscoverResponse.serializedLength(device: bytes)
-                    if size > 0 && size + length > pieceLimit { break collect }
-                    piece.append(bytes)
-                    size += length
-                }
+            case .upserted(let bytes):
+                let length = DiscoverResponse.serializedLength(device: bytes)
+                if size > 0 && size + length > pieceLimit { break collect }
+                piece.append(bytes)
+                size += length
             case .removed(let reason):
                 let removal = DiscoverResponse.Removal(id: id, reason: reason)
                 let length = removal.serializedLength

@@ -8,6 +8,8 @@ struct Measurement {
     /// Peak resident set size in KiB.
     var peakRSS: Int
     var status: Int32
+    /// When the program was seen to have exited.
+    var ended: ContinuousClock.Instant
 }
 
 /// Runs programs for benchmarks and measures them.
@@ -40,6 +42,6 @@ enum Spawn {
         let cpu =
             Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
             + Double(usage.ru_stime.tv_usec) / 1e6
-        return Measurement(wall: wall, cpu: cpu, peakRSS: peak, status: (status >> 8) & 0xFF)
+        return Measurement(wall: wall, cpu: cpu, peakRSS: peak, status: (status >> 8) & 0xFF, ended: .now)
     }
 }

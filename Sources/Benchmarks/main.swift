@@ -11,7 +11,7 @@ import ArgumentParsing
 
 let benchmarks: [(name: String, spec: CommandSpec)] = [
     ("codec", CodecBenchmark.spec), ("engine", EngineBenchmark.spec), ("drain", DrainBenchmark.spec),
-    ("latency", LatencyBenchmark.spec), ("forward", ForwardBenchmark.spec),
+    ("latency", LatencyBenchmark.spec), ("forward", ForwardBenchmark.spec), ("scale", ScaleBenchmark.spec),
 ]
 let root = CommandSpec(
     name: "mqtt-discovery-bench",
@@ -38,6 +38,7 @@ do {
         case "engine": try EngineBenchmark.run(parsed)
         case "latency": try await LatencyBenchmark.run(parsed)
         case "forward": try await ForwardBenchmark.run(parsed)
+        case "scale": try await ScaleBenchmark.run(parsed)
         default: try await DrainBenchmark.run(parsed)
         }
     }

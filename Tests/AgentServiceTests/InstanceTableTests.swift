@@ -162,7 +162,7 @@ struct InstanceTableTests {
             shared: true,
             devices: [Self.device("keep"), Self.device("change", ["V": "1"]), Self.device("go")]
         )
-        let seen = table.byName()
+        let seen = table.view()
         for round in 0..<5 {
             _ = table.update(
                 configuration: "c",
@@ -178,13 +178,39 @@ struct InstanceTableTests {
             devices: [Self.device("keep"), Self.device("change", ["V": "2"]), Self.device("new")]
         )
         let name = { (id: String) in InstanceName.make(configuration: "c", deviceID: id, shared: true) }
-        let events = InstanceTable.changes(from: seen, to: table.byName())
+        let events = table.changes(since: seen)
         #expect(
             Set(Self.summary(events)) == [
                 "updated \(name("change")) change", "added \(name("new")) new", "removed \(name("go")) go",
             ]
         )
-        #expect(InstanceTable.changes(from: table.byName(), to: table.byName()).isEmpty)
+        #expect(table.changes(since: table.view()).isEmpty)
+    }
+
+    @Test("two devices whose instance names collide (six hex digits) are both kept, and a watcher behind sees both")
+    func collidingNames() throws {
+        // Names have 24 bits: among a few thousand ids two share one.
+        var byName: [String: String] = [:]
+        var pair: (String, String)?
+        for index in 0..<100_000 where pair == nil {
+            let id = "dev\(index)"
+            let name = InstanceName.make(configuration: "c", deviceID: id, shared: true)
+            if let other = byName[name] { pair = (other, id) } else { byName[name] = id }
+        }
+        let (first, second) = try #require(pair)
+        var table = InstanceTable(node: "n")
+        let seen = table.view()
+        let added = table.update(
+            configuration: "c",
+            endpoint: "/a.sock",
+            shared: true,
+            devices: [
+                Self.device(first), Self.device(second),
+            ]
+        )
+        #expect(added.count == 2 && table.count == 2)
+        #expect(Set(table.changes(since: seen).compactMap { $0.instance?.device.id }) == [first, second])
+        #expect(table.snapshot().count == 2)
     }
 
     @Test("lists read from their bytes give the events decoded lists give, over endpoints and removals")

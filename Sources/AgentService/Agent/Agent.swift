@@ -78,7 +78,7 @@ public final class Agent: @unchecked Sendable {
         var limit: Int
         /// While behind: the instances as the watcher last heard of them. Nothing more is
         /// queued for it; when its connection drains it is sent the difference.
-        var view: [String: Instance]?
+        var view: InstanceTable.View?
     }
 
     /// An agent serving `directory/agent-registration.sock` for `configurations`. `node` goes in
@@ -500,7 +500,7 @@ public final class Agent: @unchecked Sendable {
         }
         if !lagging.isEmpty {
             for (id, watcher) in lagging {
-                watchers[id]?.view = table.byName(configuration: watcher.configuration)
+                watchers[id]?.view = table.view(configuration: watcher.configuration)
                 logger.warning(
                     "a watcher is not keeping up (\(watcher.channel.bufferedOutboundBytes) bytes unsent); its changes are coalesced until it reads"
                 )
@@ -537,7 +537,7 @@ public final class Agent: @unchecked Sendable {
     private func catchUp(_ id: ObjectIdentifier) {
         guard let watcher = watchers[id], let view = watcher.view else { return }
         watchers[id]?.view = nil
-        let events = InstanceTable.changes(from: view, to: table.byName(configuration: watcher.configuration))
+        let events = table.changes(since: view)
         logger.info("a watcher caught up (\(events.count) coalesced changes)")
         for event in events { watcher.channel.send(.event(event)) }
     }

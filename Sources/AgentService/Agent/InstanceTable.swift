@@ -8,14 +8,36 @@ import Discovery
 /// Each Discover stream replaces its whole list (Akri semantics), so an update is a diff of the
 /// merged set before and after. Two endpoints reporting one device id of a Configuration describe
 /// one shared device: the first endpoint (in name order) gives its properties.
+///
+/// Built for a million instances: each is kept as its name and its device's serialized bytes
+/// (the endpoint list's own buffer when the Configuration adds no properties), and made into an
+/// ``Instance`` only when an event or a snapshot needs one.
 public struct InstanceTable: Sendable {
     /// The node name put in every instance's `nodes`.
     public let node: String
     /// What each Configuration adds to its instances, by Configuration name.
     public let terms: [String: Terms]
     private var lists: [String: [String: DeviceList]] = [:]
-    private var instances: [String: [String: Instance]] = [:]
+    /// Configuration → device id → instance.
+    private var instances: [String: [String: Entry]] = [:]
     private var sharedness: [String: Bool] = [:]
+    /// Every instance's `nodes`: one array, shared by all of them rather than one each.
+    private let nodes: [String]
+
+    /// An instance as kept; the rest of an ``Instance`` is its Configuration's.
+    fileprivate struct Entry: Hashable, Sendable {
+        var name: String
+        /// The device with the Configuration's properties over its own, serialized.
+        var device: [UInt8]
+        var shared: Bool
+    }
+
+    /// What a watcher has seen: the instances at a moment, kept cheaply (the table's storage is
+    /// shared until it changes), to send a watcher that fell behind only the difference.
+    public struct View: Sendable {
+        fileprivate let instances: [String: [String: Entry]]
+        fileprivate let configuration: String
+    }
 
     /// What a Configuration adds to each of its instances.
     public struct Terms: Hashable, Sendable {
@@ -35,6 +57,7 @@ public struct InstanceTable: Sendable {
     public init(node: String, terms: [String: Terms] = [:]) {
         self.node = node
         self.terms = terms
+        self.nodes = [node]
     }
 
     /// Replaces what `endpoint` reports for `configuration` (a handler registered as `shared`) and
@@ -48,7 +71,7 @@ public struct InstanceTable: Sendable {
     ) -> [InstanceEvent] {
         let change = lists[configuration, default: [:]][endpoint, default: DeviceList()].replace(devices: devices)
         sharedness[configuration] = shared
-        return merge(configuration, change.upserted.map(\.id) + change.removed)
+        return merge(configuration, change, from: endpoint)
     }
 
     /// ``update(configuration:endpoint:shared:devices:)`` from a `devices` frame's serialized
@@ -61,16 +84,17 @@ public struct InstanceTable: Sendable {
         shared: Bool,
         serializedResponse: ArraySlice<UInt8>
     ) throws(AgentProtocolError) -> [InstanceEvent] {
-        var list = lists[configuration]?[endpoint] ?? DeviceList()
+        if lists[configuration]?[endpoint] == nil { lists[configuration, default: [:]][endpoint] = DeviceList() }
         let change: DeviceList.Change
         do {
-            change = try list.apply(serializedResponse: serializedResponse)
+            // In place: a copy of the list would cost its whole length on every response. A
+            // response that does not decode leaves the list as it was.
+            change = try lists[configuration]![endpoint]!.apply(serializedResponse: serializedResponse)
         } catch {
             throw .malformedFrame(error)
         }
-        lists[configuration, default: [:]][endpoint] = list
         sharedness[configuration] = shared
-        return merge(configuration, change.upserted.map(\.id) + change.removed, reasons: change.reasons)
+        return merge(configuration, change, from: endpoint)
     }
 
     /// Forgets what `endpoint` reported for `configuration` (its stream ended for good).
@@ -80,34 +104,55 @@ public struct InstanceTable: Sendable {
         return merge(configuration, Array(list.ids))
     }
 
+    /// The ``Instance`` an entry stands for.
+    private func instance(_ entry: Entry, configuration: String) -> Instance {
+        Instance(
+            name: entry.name,
+            configuration: configuration,
+            device: (try? DiscoverResponse.Device(serialized: entry.device[...])) ?? DiscoverResponse.Device(id: ""),
+            shared: entry.shared,
+            nodes: nodes,
+            capacity: terms[configuration]?.capacity ?? 1
+        )
+    }
+
     /// The current instances, sorted by Configuration then name; `configuration` empty for all.
     public func snapshot(configuration: String = "") -> [Instance] {
         let names = configuration.isEmpty ? instances.keys.sorted() : [configuration]
         return names.flatMap { name in
-            (instances[name] ?? [:]).values.sorted { $0.name < $1.name }
+            (instances[name] ?? [:]).values.sorted { $0.name < $1.name }.map { instance($0, configuration: name) }
         }
     }
 
-    /// The current instances by name; `configuration` empty for all.
-    public func byName(configuration: String = "") -> [String: Instance] {
-        var result: [String: Instance] = [:]
-        for instance in snapshot(configuration: configuration) { result[instance.name] = instance }
-        return result
+    /// What a watcher of `configuration` (empty for all) sees now.
+    public func view(configuration: String = "") -> View {
+        View(
+            instances: configuration.isEmpty ? instances : instances[configuration].map { [configuration: $0] } ?? [:],
+            configuration: configuration
+        )
     }
 
-    /// The events that take a watcher who saw `old` to `new` (both by name): what a watcher that
-    /// fell behind is sent instead of everything it missed.
-    public static func changes(from old: [String: Instance], to new: [String: Instance]) -> [InstanceEvent] {
+    /// The events that take a watcher who saw `view` to now: what a watcher that fell behind is
+    /// sent instead of everything it missed. Instances are told apart by Configuration and device
+    /// id, so two devices whose names collide (six hex digits, as Akri's) are both kept.
+    public func changes(since view: View) -> [InstanceEvent] {
+        let now = self.view(configuration: view.configuration).instances
         var events: [InstanceEvent] = []
-        for (name, instance) in new.sorted(by: { $0.key < $1.key }) {
-            if let previous = old[name] {
-                if previous != instance { events.append(InstanceEvent(.updated, instance)) }
-            } else {
-                events.append(InstanceEvent(.added, instance))
+        for configuration in Set(now.keys).union(view.instances.keys).sorted() {
+            let new = now[configuration] ?? [:]
+            let old = view.instances[configuration] ?? [:]
+            for (id, entry) in new.sorted(by: { $0.value.name < $1.value.name }) {
+                if let previous = old[id] {
+                    if previous != entry {
+                        events.append(InstanceEvent(.updated, instance(entry, configuration: configuration)))
+                    }
+                } else {
+                    events.append(InstanceEvent(.added, instance(entry, configuration: configuration)))
+                }
             }
-        }
-        for (name, instance) in old.sorted(by: { $0.key < $1.key }) where new[name] == nil {
-            events.append(InstanceEvent(.removed, instance))
+            for (id, entry) in old.sorted(by: { $0.value.name < $1.value.name }) where new[id] == nil {
+                events.append(InstanceEvent(.removed, instance(entry, configuration: configuration)))
+            }
         }
         return events
     }
@@ -121,20 +166,38 @@ public struct InstanceTable: Sendable {
     /// How many instances there are.
     public var count: Int { instances.values.reduce(0) { $0 + $1.count } }
 
+    /// ``merge(_:_:reasons:fresh:)`` for what one endpoint's list changed: its new and changed
+    /// devices are taken as decoded, its removals with their reasons.
+    private mutating func merge(
+        _ configuration: String,
+        _ change: DeviceList.Change,
+        from endpoint: String
+    ) -> [InstanceEvent] {
+        var fresh: [String: DiscoverResponse.Device] = Dictionary(minimumCapacity: change.upserted.count)
+        for device in change.upserted { fresh[device.id] = device }
+        return merge(
+            configuration,
+            change.upserted.map(\.id) + change.removed,
+            reasons: change.reasons,
+            fresh: (endpoint, fresh)
+        )
+    }
+
     /// Brings the instances of the device ids in `touched` up to date with the lists, which is
     /// all a change can affect: the work is in proportion to the change, not to the lists.
     /// A removal whose device has a reason in `reasons` (the handler's, by its engine's name for
-    /// it) is given that reason in words.
+    /// it) is given that reason in words. `fresh` are devices of one endpoint already decoded.
     private mutating func merge(
         _ configuration: String,
         _ touched: [String],
-        reasons: [String: String] = [:]
+        reasons: [String: String] = [:],
+        fresh: (endpoint: String, devices: [String: DiscoverResponse.Device])? = nil
     ) -> [InstanceEvent] {
         guard !touched.isEmpty else { return [] }
         let shared = sharedness[configuration] ?? true
         let sources = lists[configuration] ?? [:]
         // The first endpoint (in name order) that lists a device gives its properties.
-        let endpoints = sources.keys.sorted().map { sources[$0]! }
+        let endpoints = sources.keys.sorted().map { (name: $0, list: sources[$0]!) }
         let terms = terms[configuration] ?? Terms()
         var current = instances.removeValue(forKey: configuration) ?? [:]
         var events: [(id: String, event: InstanceEvent)] = []
@@ -142,32 +205,38 @@ public struct InstanceTable: Sendable {
             // Akri's agent builds an instance's properties from the device's, then `extend`s them
             // with the Configuration's brokerProperties: a broker property wins over a device
             // property of the same name (discovery_handler_registry.rs, building the Instance).
-            var device = endpoints.lazy.compactMap { $0[id] }.first
+            guard let source = endpoints.first(where: { $0.list.bytes(id: id) != nil }) else {
+                if let existing = current.removeValue(forKey: id) {
+                    let reason = reasons[id].map(Self.describe) ?? ""
+                    events.append(
+                        (id, InstanceEvent(.removed, instance(existing, configuration: configuration), reason: reason))
+                    )
+                }
+                continue
+            }
+            var device = source.name == fresh?.endpoint ? fresh?.devices[id] ?? source.list[id] : source.list[id]
+            // The instance keeps the list's buffer when the Configuration adds nothing to it.
+            var bytes = source.list.bytes(id: id) ?? []
             if !terms.brokerProperties.isEmpty {
                 device?.properties.merge(terms.brokerProperties) { _, broker in broker }
+                bytes = device?.serialized ?? []
             }
-            switch (current[id], device) {
-            case (var existing?, let device?):
-                guard existing.device != device else { continue }
-                existing.device = device
-                events.append((id, InstanceEvent(.updated, existing)))
+            guard let device else { continue }
+            if var existing = current[id] {
+                // Decoded, not byte for byte: Akri's handlers write properties in any order.
+                let previous = try? DiscoverResponse.Device(serialized: existing.device[...])
+                existing.device = bytes
                 current[id] = existing
-            case (nil, let device?):
-                let instance = Instance(
+                guard previous != device else { continue }
+                events.append((id, InstanceEvent(.updated, instance(existing, configuration: configuration))))
+            } else {
+                let entry = Entry(
                     name: InstanceName.make(configuration: configuration, deviceID: id, shared: shared, node: node),
-                    configuration: configuration,
-                    device: device,
-                    shared: shared,
-                    nodes: [node],
-                    capacity: terms.capacity
+                    device: bytes,
+                    shared: shared
                 )
-                events.append((id, InstanceEvent(.added, instance)))
-                current[id] = instance
-            case (let existing?, nil):
-                events.append((id, InstanceEvent(.removed, existing, reason: reasons[id].map(Self.describe) ?? "")))
-                current[id] = nil
-            case (nil, nil):
-                continue
+                current[id] = entry
+                events.append((id, InstanceEvent(.added, instance(entry, configuration: configuration))))
             }
         }
         if !current.isEmpty { instances[configuration] = current }

@@ -35,7 +35,7 @@ final class DiscoverySession: @unchecked Sendable {
     /// The protocol the stream is in (`grpc` or `frames`), for metrics.
     var protocolName: String { transport is GRPCDiscoverTransport ? "grpc" : "frames" }
     /// Devices present now.
-    var deviceCount: Int { feed.devices.count }
+    private(set) var deviceCount = 0
     /// Whether the last list was held back for being over the agent's message limit.
     var isOverLimit: Bool { overLimit }
 
@@ -85,7 +85,10 @@ final class DiscoverySession: @unchecked Sendable {
             self.discoverer = discoverer
             feed = DiscoverFeed(sendsChanges: request.acceptsChanges)
             discoverer.start()
-            for device in discoverer.currentDevices { feed.upsert(id: device.id, bytes: Self.serialize(device)) }
+            for device in discoverer.currentDevices {
+                feed.upsert(id: device.id, bytes: Self.serialize(device))
+                deviceCount += 1
+            }
             sendIfOwed()
         } catch {
             transport.refuse(Status(.invalidArgument, "\(error)"))
@@ -101,11 +104,13 @@ final class DiscoverySession: @unchecked Sendable {
             switch change {
             case .added(let device):
                 added += 1
+                deviceCount += 1
                 feed.upsert(id: device.id, bytes: Self.serialize(device))
             case .updated(let device):
                 feed.upsert(id: device.id, bytes: Self.serialize(device))
             case .removed(let device, let reason):
                 removed += 1
+                deviceCount -= 1
                 feed.remove(id: device.id, reason: reason.name)
             }
         }
@@ -134,7 +139,7 @@ final class DiscoverySession: @unchecked Sendable {
                 if !overLimit, let limit = transport.responseLimit {
                     overLimit = true
                     logger.error(
-                        "the device list of \(feed.devices.count) devices is \(length) bytes, over the \(limit) bytes the agent accepts in one gRPC message (tonic's default is 4 MiB); holding lists back until one fits (--grpc-max-message raises it for agents configured for more)"
+                        "the device list of \(deviceCount) devices is \(length) bytes, over the \(limit) bytes the agent accepts in one gRPC message (tonic's default is 4 MiB); holding lists back until one fits (--grpc-max-message raises it for agents configured for more)"
                     )
                 }
                 return
@@ -142,7 +147,7 @@ final class DiscoverySession: @unchecked Sendable {
                 if overLimit {
                     overLimit = false
                     logger.info(
-                        "the device list fits the agent's gRPC message limit again (\(feed.devices.count) devices)"
+                        "the device list fits the agent's gRPC message limit again (\(deviceCount) devices)"
                     )
                 }
                 listsSent += 1

@@ -38,6 +38,10 @@ enum PubCommand: Command {
         in: 1...100_000_000,
         default: 1
     )
+    static let numbered = Option<Bool>.flag(
+        "--numbered",
+        help: "With --repeat N: {n} in the topic becomes the message's number, 0 to N-1 (one topic per device)."
+    )
     static let logging = LoggingOptions(defaultLevel: .warning)
 
     static let spec = CommandSpec(
@@ -49,14 +53,15 @@ enum PubCommand: Command {
             an MQTT 5.0 user property to every message.
             Exits 0 only once every QoS 1 and 2 message has been acknowledged by the broker. With --repeat N
             the message is sent N times, as fast as the broker's flow control allows (the load for
-            benchmarks). With --session-store DIR, messages not acknowledged when pub stops or is killed are
+            benchmarks); add --numbered to send each to its own topic (-t 'sensors/dev{n}/t' --repeat 1000000
+            --numbered: a million devices, one message each). With --session-store DIR, messages not acknowledged when pub stops or is killed are
             kept in DIR and sent first by the next pub with the same DIR (and the same client id: use
             --no-clean or -i so the broker keeps its half of the session).
             """,
         arguments: ConnectionOptions.arguments + [
             topic.spec, message.spec, file.spec, stdin.spec, lines.spec, qos.spec, retain.spec, repeatCount.spec,
-            userProperties.spec,
-            ConnectionOptions.sessionStore.spec,
+            numbered.spec, userProperties.spec,
+            ConnectionOptions.sessionStore.spec, ConnectionOptions.fsync.spec,
         ] + logging.arguments
     )
 
@@ -66,6 +71,7 @@ enum PubCommand: Command {
         let qos = QoS(rawValue: try arguments(qos)) ?? .atMostOnce
         let retain = try arguments(retain)
         let repeatCount = try arguments(repeatCount)
+        let isNumbered = try arguments(numbered)
         let fromLines = try arguments(lines)
         let text = try arguments(message)
         let path = try arguments(file)
@@ -86,8 +92,18 @@ enum PubCommand: Command {
         let connection = try ConnectionOptions(arguments)
         var configuration = try connection.configuration(identity: "pub|\(topic)", environment: environment)
         configuration.reconnect = nil
+        // Numbered topics differ in {n} only, so the first one stands for them all.
+        let pieces = topic.split(separator: "{n}", omittingEmptySubsequences: false).map(String.init)
+        if isNumbered {
+            guard payload != nil, pieces.count > 1 else {
+                throw UsageError("--numbered needs a message to repeat and {n} in -t", command: arguments.command)
+            }
+        }
         do {
-            try TopicName.validate(topic, version: configuration.protocolVersion)
+            try TopicName.validate(
+                isNumbered ? pieces.joined(separator: "0") : topic,
+                version: configuration.protocolVersion
+            )
         } catch {
             throw UsageError("-t '\(topic)': \(error.problem.explanation)", command: arguments.command)
         }
@@ -96,7 +112,7 @@ enum PubCommand: Command {
         defer { loop.shutdown() }
         let store: SessionStore?
         do {
-            store = try connection.sessionStore(logger: logger)
+            store = try connection.sessionStore(loop: loop, logger: logger)
         } catch {
             Console.error("error: \(error)")
             return .cannotCreate
@@ -119,7 +135,18 @@ enum PubCommand: Command {
             )
             tracker.expect(repeatCount)
             loop.execute {
-                for _ in 0..<repeatCount { client.publish(message) { tracker.done($0) } }
+                for number in 0..<repeatCount {
+                    let each =
+                        isNumbered
+                        ? Message(
+                            topic: pieces.joined(separator: String(number)),
+                            payload: message.payload,
+                            qos: qos,
+                            retain: retain,
+                            properties: properties
+                        ) : message
+                    client.publish(each) { tracker.done($0) }
+                }
             }
         } else {
             try StandardInput.lines { line in
