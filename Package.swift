@@ -149,6 +149,13 @@ let package = Package(
             dependencies: ["HTTP2", "HPACK", "FuzzDriver"],
             path: "Sources/HTTP2Fuzzer"
         ),
+        .executableTarget(
+            name: "decoders-fuzzer",
+            dependencies: [
+                "AgentProtocol", "Protobuf", "HTTP", "JSON", "Logging", "Discovery", "MQTTSession", "FuzzDriver",
+            ],
+            path: "Sources/DecodersFuzzer"
+        ),
 
         // MARK: - Tests
         .testTarget(name: "MQTTCodecTests", dependencies: ["MQTTCodec"]),

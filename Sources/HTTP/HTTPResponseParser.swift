@@ -41,6 +41,8 @@ public struct HTTPResponseParser: Sendable {
         else {
             throw HTTPError(.badRequest, "a malformed status line '\(head.startLine)'")
         }
+        // RFC 9110 §15: status codes are 100 to 599.
+        guard (100...599).contains(code) else { throw HTTPError(.badRequest, "status code \(code) is outside 100-599") }
         let status = HTTPStatus(code)
         let rest = buffer[headEnd...]
         if code == 204 || code == 304 || (100..<200).contains(code) {

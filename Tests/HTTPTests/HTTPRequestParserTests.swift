@@ -143,6 +143,10 @@ struct HTTPResponseParserTests {
     func malformed() {
         #expect(throws: HTTPError.self) { try Self.parse("HTTP/1.1 2000 OK\r\n\r\n") }
         #expect(throws: HTTPError.self) { try Self.parse("SMTP 200 OK\r\n\r\n") }
+        // Found by the http1 fuzzer: three digits, but not a status code (RFC 9110 §15).
+        #expect(throws: HTTPError(.badRequest, "status code 98 is outside 100-599")) {
+            try Self.parse("HTTP/1.1 098 ked\r\n\r\n", closed: true)
+        }
         #expect(throws: HTTPError.self) {
             try Self.parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
         }
