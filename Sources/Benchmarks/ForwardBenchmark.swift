@@ -28,6 +28,8 @@ enum ForwardBenchmark {
             Then the backlog: the upstream is stopped, N messages are published, the upstream is started
             again, and the time from its restart to the last arrival (reconnect delay included) and the
             drain rate (first to last arrival) are printed for each path.
+            Last, what durability costs: a monitor for each --fsync policy (never, batch, always) in turn,
+            each timed over the same N messages, next to `never`.
             """,
         arguments: [
             .option("--messages", value: "N", help: "Messages per run.", default: "50000"),
@@ -129,6 +131,50 @@ enum ForwardBenchmark {
             "ratio monitor / mosquitto bridge: drain rate \(format(drains["monitor"]!.rate / drains["mosquitto bridge"]!.rate, decimals: 2))×, "
                 + "time to deliver \(format(drains["monitor"]!.total / drains["mosquitto bridge"]!.total, decimals: 2))×"
         )
+        try await syncCost(count, runs: runs, ours: ours, device: device, upstream: upstream, loop: loop)
+    }
+
+    /// The forwarding rate under each `--fsync` policy, each against `never`.
+    private static func syncCost(
+        _ count: Int,
+        runs: Int,
+        ours: String,
+        device: Mosquitto,
+        upstream: Mosquitto,
+        loop: EventLoop
+    ) async throws {
+        print("--fsync: the monitor's disk queue synchronised never, every 100 ms (batch, the default), or per message")
+        let counter = try await Counter.start(upstream.url, loop: loop)
+        var rates: [String: Double] = [:]
+        for policy in ["never", "batch", "always"] {
+            let queue = try TemporaryDirectory(prefix: "mqtt-discovery-bench-sync")
+            let listen = try HeldPort()
+            let monitor = try ExternalProcess(
+                ours,
+                [
+                    "monitor", "--url", device.url, "-t", "bench/sync-\(policy)/#", "--device", "sync", "--listen",
+                    "127.0.0.1:\(listen.port)", "--upstream", upstream.url, "--queue-dir", queue.path,
+                    "--history", "1000", "--fsync", policy, "--log-level", "error",
+                ]
+            )
+            defer { monitor.terminate() }
+            let topic = "bench/sync-\(policy)/x"
+            try await waitForPath(counter: counter, broker: device, topic: topic, loop: loop)
+            var samples: [Double] = []
+            for _ in 0..<runs {
+                counter.reset(expect: count, prefix: topic)
+                let started = ContinuousClock.now
+                try await publish(count, url: device.url, topic: topic, loop: loop)
+                let last = try await counter.waitForAll(timeout: .seconds(600))
+                samples.append(Double(count) / seconds(last - started))
+            }
+            rates[policy] = median(samples)
+            print(
+                "\(("--fsync " + policy).padding(18)) \(format(Int(rates[policy]!)).leftPadding(10)) msgs/s forwarded   "
+                    + "(\(format(rates[policy]! / rates["never"]!, decimals: 2))× never)"
+            )
+        }
+        await counter.stop()
     }
 
     private static func median(_ values: [Double]) -> Double {

@@ -1,5 +1,5 @@
 public import ArgumentParsing
-import IO
+public import IO
 public import Logging
 public import MQTTClient
 public import MQTTCodec
@@ -111,6 +111,14 @@ public struct ConnectionOptions: OptionGroup {
         help: "Keep unacknowledged QoS 1/2 messages (and QoS 2 receipts) in DIR, so a restart loses none."
     )
 
+    /// For commands with `--session-store`: when its changes are synchronised to the device.
+    public static let fsync = Option<SyncPolicy>.choice(
+        "--fsync",
+        help:
+            "When the session store's changes reach the device: never, batch (within 100 ms) or always (before the packets that depend on them).",
+        default: .batch
+    )
+
     /// Every connection option, in the order `--help` shows them.
     public static var arguments: [ArgumentSpec] {
         [
@@ -134,6 +142,7 @@ public struct ConnectionOptions: OptionGroup {
     private let tls: TLSConfiguration
     private let will: (topic: String, payload: String, qos: QoS, retain: Bool, delay: UInt32?)?
     private let sessionStoreDirectory: String?
+    private let sessionStoreSync: SyncPolicy
 
     /// Reads the options.
     public init(_ arguments: ParsedArguments) throws(UsageError) {
@@ -166,6 +175,7 @@ public struct ConnectionOptions: OptionGroup {
             will = nil
         }
         sessionStoreDirectory = arguments.values(Self.sessionStore.spec.key).last
+        sessionStoreSync = arguments.values(Self.fsync.spec.key).isEmpty ? .batch : try arguments(Self.fsync)
     }
 
     /// The configuration the options describe. `identity` distinguishes this use (command and
@@ -200,10 +210,11 @@ public struct ConnectionOptions: OptionGroup {
         return configuration
     }
 
-    /// Opens the store `--session-store` names, if it does (and the command declared it).
-    public func sessionStore(logger: Logger) throws(MQTTClientError) -> SessionStore? {
+    /// Opens the store `--session-store` names, if it does (and the command declared it),
+    /// synchronised on `loop` (the client's) as `--fsync` says.
+    public func sessionStore(loop: EventLoop, logger: Logger) throws(MQTTClientError) -> SessionStore? {
         guard let sessionStoreDirectory else { return nil }
-        return try SessionStore(directory: sessionStoreDirectory, logger: logger)
+        return try SessionStore(directory: sessionStoreDirectory, sync: sessionStoreSync, loop: loop, logger: logger)
     }
 }
 

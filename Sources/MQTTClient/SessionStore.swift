@@ -1,5 +1,5 @@
 import Checksum
-import IO
+public import IO
 public import Logging
 public import MQTTSession
 
@@ -12,8 +12,9 @@ public import MQTTSession
 /// The store is a directory holding `session.log`, an append-only file of changes, each a
 /// ``ChecksummedRecord``. A change is written before the packets that depend on it are sent, and
 /// reaches the kernel at once, so a process that is killed loses nothing it acknowledged to the
-/// application; it is not synchronised to the device per message (a power loss can lose the last
-/// changes). Opening reads the file back, stops at a record a crash tore (and says so), and
+/// application. A power loss is the ``SyncPolicy``'s (`--fsync`): `always` synchronises each change
+/// to the device (`fdatasync`) before the packets that depend on it go, `batch` within 100 ms,
+/// `never` leaves it to the kernel. Opening reads the file back, stops at a record a crash tore (and says so), and
 /// rewrites the file with only what is still live; so does the store whenever the file has grown
 /// well past its live content. One process at a time: the file is locked while open.
 ///
@@ -35,14 +36,22 @@ public final class SessionStore: @unchecked Sendable {
     private static let smallRecordSize = 24
     private let logger: Logger
     private var failed = false
+    /// Makes changes durable, as the policy says.
+    private var sync: FileSync?
 
     /// The largest record body read back (a PUBLISH of the protocol's maximum size, and a key).
     private static let maximumRecordSize = 256 << 20 + 32
     private var path: String { "\(directory)/session.log" }
 
-    /// Opens (creating if needed) the store in `directory`. Throws when the directory cannot be
-    /// used or another process has the store open.
-    public init(directory: String, logger: Logger = .disabled) throws(MQTTClientError) {
+    /// Opens (creating if needed) the store in `directory`, its changes synchronised as `policy`
+    /// says on `loop` (the client's). Throws when the directory cannot be used or another process
+    /// has the store open.
+    public init(
+        directory: String,
+        sync policy: SyncPolicy = .never,
+        loop: EventLoop? = nil,
+        logger: Logger = .disabled
+    ) throws(MQTTClientError) {
         self.directory = directory
         self.logger = logger
         let path = "\(directory)/session.log"
@@ -61,10 +70,19 @@ public final class SessionStore: @unchecked Sendable {
             throw .invalidConfiguration("the session store \(directory): \(error)")
         }
         compact()
+        if let loop {
+            sync = FileSync(
+                policy: policy,
+                loop: loop,
+                synchronize: { [unowned self] () throws(IOError) in try file.synchronize() },
+                onFailure: { [logger] error in logger.error("cannot synchronise the session store: \(error)") }
+            )
+        }
     }
 
     /// Closes the file (and lets another process open the store); later changes are not written.
     public func close() {
+        if !failed { try? sync?.flush() }
         failed = true
         file.close()
     }
@@ -103,6 +121,7 @@ public final class SessionStore: @unchecked Sendable {
             try file.append(bytes)
             fileSize += bytes.count
             account(change, size: bytes.count)
+            try sync?.wrote()
         } catch {
             // A full disk, say: the session goes on in memory, as it would without a store.
             failed = true

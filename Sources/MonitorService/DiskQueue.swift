@@ -13,6 +13,9 @@ public import Monitor
 /// positioned write). Reopening resumes from the head, so records sent but not confirmed before a
 /// crash are sent again (at least once, in order). Segments wholly before the head are deleted.
 ///
+/// Durability beyond a `kill -9` is the ``SyncPolicy``'s (`--fsync`): with `always` a record is
+/// on the device (`fdatasync`) before ``append(_:)`` returns, with `batch` within 100 ms.
+///
 /// When the queue is over its byte bound the oldest records are dropped (and counted), whether or
 /// not they were sent. A record torn by a crash at the end of the last segment is cut off when the
 /// queue is opened; a damaged record elsewhere ends its segment, with an error naming the file and
@@ -57,12 +60,16 @@ public final class DiskQueue: @unchecked Sendable {
     public private(set) var droppedRecords = 0
     /// Records appended since opening.
     public private(set) var appendedRecords = 0
+    /// Makes appended records durable, as the policy says.
+    private var sync: FileSync?
 
     /// Opens (or creates) the queue in `directory`.
     public init(
         directory: String,
         maximumBytes: Int,
         segmentSize: Int? = nil,
+        sync policy: SyncPolicy = .never,
+        loop: EventLoop? = nil,
         logger: Logger = .disabled
     ) throws(IOError) {
         self.directory = directory
@@ -96,6 +103,14 @@ public final class DiskQueue: @unchecked Sendable {
         writer = try File(path: Self.path(directory, ids.last!))
         try repairTail()
         try saveHead()
+        if let loop {
+            sync = FileSync(
+                policy: policy,
+                loop: loop,
+                synchronize: { [unowned self] () throws(IOError) in try writer.synchronize() },
+                onFailure: { [logger] error in logger.error("cannot synchronise the upstream queue: \(error)") }
+            )
+        }
     }
 
     /// Bytes of records from the head to the end.
@@ -116,6 +131,8 @@ public final class DiskQueue: @unchecked Sendable {
     public func append(_ record: QueueRecord) throws(IOError) {
         let bytes = record.encoded()
         if segments[segments.count - 1].size >= segmentSize {
+            // What the full segment got since the last synchronisation goes down before it is left.
+            try sync?.flush()
             let id = segments[segments.count - 1].id + 1
             writer = try File(path: Self.path(directory, id))
             try writer.truncate(to: 0)
@@ -124,6 +141,7 @@ public final class DiskQueue: @unchecked Sendable {
         try writer.write(bytes, at: segments[segments.count - 1].size)
         segments[segments.count - 1].size += bytes.count
         appendedRecords += 1
+        try sync?.wrote()
         if byteCount > maximumBytes { try dropOldest() }
     }
 

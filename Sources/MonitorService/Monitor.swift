@@ -55,6 +55,8 @@ public final class Monitor: @unchecked Sendable {
             let queue = try DiskQueue(
                 directory: upstream.queueDirectory,
                 maximumBytes: upstream.queueMaximumBytes,
+                sync: upstream.queueSync,
+                loop: loop,
                 logger: logger
             )
             let upstreamClient = MQTTClient(

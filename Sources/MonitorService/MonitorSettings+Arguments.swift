@@ -189,6 +189,13 @@ extension MonitorSettings {
         environment: "MONITOR_QUEUE_MAX_BYTES",
         default: 256 << 20
     )
+    static let fsync = Option<SyncPolicy>.choice(
+        "--fsync",
+        help:
+            "When queued messages are synchronised to the device: never, batch (within 100 ms) or always (before the message is acknowledged to its broker).",
+        environment: "MONITOR_FSYNC",
+        default: .batch
+    )
     static let influxDB = Option<String?>.text(
         "--influxdb",
         value: "URL",
@@ -211,7 +218,7 @@ extension MonitorSettings {
             key.spec, insecure.spec, listen.spec, httpMaximumConnections.spec, httpRequestTimeout.spec, history.spec,
             historyBytes.spec, upstream.spec, upstreamTopic.spec,
             upstreamQoS.spec, upstreamUsername.spec, upstreamPasswordFile.spec, upstreamCAFile.spec,
-            queueDirectory.spec, queueMaximumBytes.spec, influxDB.spec, measurement.spec,
+            queueDirectory.spec, queueMaximumBytes.spec, fsync.spec, influxDB.spec, measurement.spec,
         ]
     }
 
@@ -276,6 +283,8 @@ extension MonitorSettings {
             listen: try Self.listenAddress(try arguments(Self.listen), command: command),
             limits: limits
         )
+        // Read whether or not there is an upstream, so a bad value is refused either way.
+        let queueSync = try arguments(Self.fsync)
         httpMaximumConnections = try arguments(Self.httpMaximumConnections)
         httpRequestTimeout = try arguments(Self.httpRequestTimeout)
         if let upstreamText = try arguments(Self.upstream) {
@@ -308,7 +317,8 @@ extension MonitorSettings {
                     device: device
                 ),
                 queueDirectory: try arguments(Self.queueDirectory) ?? "/var/lib/mqtt-discovery/queue/\(identifier)",
-                queueMaximumBytes: try arguments(Self.queueMaximumBytes)
+                queueMaximumBytes: try arguments(Self.queueMaximumBytes),
+                queueSync: queueSync
             )
         }
         if let influxText = try arguments(Self.influxDB) {

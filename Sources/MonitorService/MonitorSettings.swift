@@ -38,18 +38,22 @@ public struct MonitorSettings: Sendable {
         public var queueDirectory: String
         /// The queue's bound in bytes.
         public var queueMaximumBytes: Int
+        /// When queued messages are synchronised to the device (`--fsync`).
+        public var queueSync: SyncPolicy
 
         /// An upstream.
         public init(
             client: ClientConfiguration,
             forwarding: Forwarder.Settings,
             queueDirectory: String,
-            queueMaximumBytes: Int
+            queueMaximumBytes: Int,
+            queueSync: SyncPolicy = .batch
         ) {
             self.client = client
             self.forwarding = forwarding
             self.queueDirectory = queueDirectory
             self.queueMaximumBytes = queueMaximumBytes
+            self.queueSync = queueSync
         }
     }
 

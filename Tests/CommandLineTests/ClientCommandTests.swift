@@ -403,7 +403,7 @@ struct TLSCommandTests {
         let session = ["--url", broker.url, "-t", "store/x", "-q", "2", "-i", "store-pub", "--no-clean"]
         let pub = try ExternalProcess(
             Binary.path,
-            ["pub", "-l", "--session-store", store, "--log-level", "info"] + session,
+            ["pub", "-l", "--session-store", store, "--fsync", "always", "--log-level", "info"] + session,
             standardInput: fifo,
             separateStandardError: true
         )

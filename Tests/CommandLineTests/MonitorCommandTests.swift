@@ -56,6 +56,7 @@ struct MonitorCommandTests {
         #expect(help.status == 0)
         for variable in [
             "MONITOR_LISTEN", "MONITOR_UPSTREAM", "MONITOR_QUEUE_DIR", "MONITOR_INFLUXDB", "MQTT_PASSWORD_FILE",
+            "MONITOR_FSYNC",
         ] {
             #expect(help.standardOutput.contains(variable), "--help lists \(variable)")
         }
@@ -70,6 +71,12 @@ struct MonitorCommandTests {
         #expect(badListen.standardError.contains("--listen 'nowhere' must be IP:PORT"))
         let badTopic = try await Binary.run(["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a/#/b"], environment: [:])
         #expect(badTopic.status == 64)
+        let badSync = try await Binary.run(
+            ["monitor", "--url", "tcp://127.0.0.1:1", "-t", "a", "--fsync", "sometimes"],
+            environment: [:]
+        )
+        #expect(badSync.status == 64)
+        #expect(badSync.standardError.contains("never, batch, always"), "\(badSync.standardError)")
 
         let broker = try await Mosquitto()
         let port = try HeldPort()
@@ -300,8 +307,10 @@ struct MonitorCommandTests {
         let device = try await Mosquitto()
         let upstream = try await Mosquitto()
         let queue = try TemporaryDirectory(prefix: "queue")
+        // Every queued message synchronised to the device before it is acknowledged.
         let options = [
             "--upstream", upstream.url, "--upstream-topic", "edge/{device}/{topic}", "--queue-dir", queue.path,
+            "--fsync", "always",
         ]
         // A persistent subscriber upstream: it reconnects by itself, and its session (kept in the
         // upstream's persistence file) holds what arrives while it is away.

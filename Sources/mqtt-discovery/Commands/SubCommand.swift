@@ -46,6 +46,7 @@ enum SubCommand: Command {
             """,
         arguments: ConnectionOptions.arguments + [
             topics.spec, qos.spec, count.spec, output.spec, ConnectionOptions.sessionStore.spec,
+            ConnectionOptions.fsync.spec,
         ] + logging.arguments
     )
 
@@ -74,7 +75,7 @@ enum SubCommand: Command {
         }
         let store: SessionStore?
         do {
-            store = try connection.sessionStore(logger: logger)
+            store = try connection.sessionStore(loop: loop, logger: logger)
         } catch {
             Console.error("error: \(error)")
             return .cannotCreate
