@@ -20,8 +20,9 @@ enum HandlerCommand: Command {
             drops a Discover stream, as Akri's handlers do. With POD_IP (Akri's network mode) it also
             serves gRPC on POD_IP:--grpc-port and registers http://POD_IP:PORT as a NETWORK endpoint.
             Each Discover stream (one per Configuration) gets the full device list at once and again after
-            every change, or INVALID_ARGUMENT (with line:column) for invalid details. A list over
-            --grpc-max-message is held back (one log line) until it fits. Streams share one MQTT session
+            every change (Akri's agent), or the list in pieces and then only the changes, each removal with
+            its reason (our agent, which asks), or INVALID_ARGUMENT (with line:column) for invalid details.
+            A whole list over --grpc-max-message is held back (one log line) until it fits. Streams share one MQTT session
             per broker, client id and credentials. See Proto/PROTOCOL.md.
             SIGINT or SIGTERM closes the streams, disconnects from the brokers, removes the socket and
             exits 0. Exits 66 when DIR does not exist, 1 when the socket cannot be bound.
