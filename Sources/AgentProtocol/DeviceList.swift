@@ -56,6 +56,9 @@ public struct DeviceList: Sendable {
     /// How many devices are listed.
     public var count: Int { slots.count }
 
+    /// Whether a whole list has arrived and none is half-way through its pieces.
+    public var isComplete: Bool { generation > 0 && !listing }
+
     /// The device listed with `id`, decoded from its bytes.
     public subscript(id: String) -> DiscoverResponse.Device? {
         byID[id].flatMap { try? DiscoverResponse.Device(serialized: slots[$0].bytes[...]) }

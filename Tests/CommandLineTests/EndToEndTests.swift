@@ -99,6 +99,8 @@ struct EndToEndTests {
             """
         let run = try Binary.start(["run", "-c", details, "--output", "json", "--log-level", "info", "--exec", command])
         try await run.waitForLog(containing: "subscribed")
+        // The handler's first list is in: what was known at start is printed, live changes follow.
+        try await run.waitForLog(containing: "{\"event\":\"synced\"}")
         let devices = try Self.simulate(broker, devices: 2, first: 1)
         let name = InstanceName.make(configuration: "plant", deviceID: "device-2", shared: true)
         try await run.waitForLog(
@@ -110,6 +112,7 @@ struct EndToEndTests {
         try await waitFor(file: log, toContain: "stop device-1")
         try await waitFor(file: log, toContain: "stop device-2")
 
+        #expect(run.log.components(separatedBy: "\"synced\"").count == 2, "synced once")
         #expect(await run.stop() == 0)
     }
 

@@ -38,6 +38,10 @@ public final class Agent: @unchecked Sendable {
     private let offlineGrace: Duration
     private let watcherBacklogLimit: Int
     private let onEvent: (InstanceEvent) -> Void
+    /// Configurations that have had a whole list from a handler since the agent started.
+    private var listed: Set<String> = []
+    /// `synced` went to `onEvent`: every Configuration has had its first list.
+    private var announcedSync = false
     private var observers: [(InstanceEvent) -> Void] = []
     private let backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(10))
 
@@ -85,7 +89,7 @@ public final class Agent: @unchecked Sendable {
     /// every instance's `nodes` (and into the names of unshared devices); `offlineGrace` is how
     /// long a broken stream's devices are kept; a watcher with more than `watcherBacklogLimit`
     /// bytes unread (beyond its first snapshot) is behind: its changes are coalesced until it reads. `onEvent` hears every instance
-    /// event, on the loop.
+    /// event, on the loop, and once `synced`: when every Configuration has had its first whole list.
     public init(
         directory: String,
         configurations: [AgentConfiguration],
@@ -389,6 +393,16 @@ public final class Agent: @unchecked Sendable {
                 shared: stream.shared,
                 serializedResponse: response
             )
+        }
+        if !announcedSync,
+            table.hasCompleteList(configuration: stream.configuration.name, endpoint: stream.endpoint)
+        {
+            listed.insert(stream.configuration.name)
+            if listed.isSuperset(of: configurations.map(\.name)) {
+                // As a watcher's SYNCED: what the handlers knew at start is all in; live changes follow.
+                announcedSync = true
+                onEvent(InstanceEvent(.synced, nil))
+            }
         }
     }
 

@@ -163,6 +163,12 @@ public struct InstanceTable: Sendable {
         RemovalReason(name: reason)?.description ?? reason
     }
 
+    /// Whether `endpoint` has sent `configuration` a whole list (and is not half-way through
+    /// the pieces of another).
+    public func hasCompleteList(configuration: String, endpoint: String) -> Bool {
+        lists[configuration]?[endpoint]?.isComplete == true
+    }
+
     /// How many instances there are.
     public var count: Int { instances.values.reduce(0) { $0 + $1.count } }
 
