@@ -1,0 +1,515 @@
+#!/usr/bin/env python3
+"""The soak run behind Scripts/soak: a device broker with persistence is killed with SIGKILL and
+started again, again and again, while devices come and go and a QoS 1 and a QoS 2 stream flow
+through `mqtt-discovery sub --session-store` and through `mqtt-discovery monitor --upstream` (whose
+upstream broker is killed now and then too). A control subscriber (`mosquitto_sub -V mqttv311`,
+persistent session) receives the same streams, so what the broker itself lost (it saves its state
+by snapshot, so a SIGKILL loses what came since the last one) is told apart from what we lost.
+
+At the end it prints tallies and exits 1 if anything the broker kept for the control is missing
+from ours, a QoS 2 message reached us twice, the instance set is not the devices alive, or a
+process's descriptors grew without bound.
+
+With --network our processes reach the brokers through a bad network instead (`Impairment`: this
+kernel has no netem, so a user-space proxy delays each chunk 200 ms +/- 100 ms, 5% of them up to a
+second more, as retransmissions do), cut entirely for 30 s halfway (a blackhole partition). No
+broker is killed and no device dies: keep-alive notices the partition, the sessions resume,
+nothing is lost, and no device may be reported removed (the partition is shorter than the grace
+period).
+
+  soak.py BINARY --seconds S --kills K --devices D [--network]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+
+def log(text):
+    sys.stderr.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+    sys.stderr.flush()
+
+
+class Impairment:
+    """A bad network between our processes and a broker, as a TCP proxy: this machine's kernel has
+    no netem (nor any tc action to drop packets), so the impairment is what loss and delay do to a
+    TCP stream, made in user space. Each chunk is delivered 200 ms +/- 100 ms after it was read, in
+    order; 5% of chunks wait 200-1,000 ms more (a lost segment's retransmission); and `partition()`
+    holds every byte and every new connection until `heal()`, as a blackhole does (nothing is
+    refused or reset: keep-alive has to notice)."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.partitioned = threading.Event()
+        self.healed = None
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+        self.ready.wait()
+
+    def serve(self):
+        asyncio.set_event_loop(self.loop)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        listener.bind(("127.0.0.1", 0))
+        self.port = listener.getsockname()[1]
+        self.healed = asyncio.Event()
+        self.healed.set()
+        server = self.loop.run_until_complete(asyncio.start_server(self.connection, sock=listener))
+        self.ready.set()
+        self.loop.run_until_complete(server.serve_forever())
+
+    async def connection(self, client_reader, client_writer):
+        await self.healed.wait()
+        try:
+            broker_reader, broker_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        except OSError:
+            client_writer.close()
+            return
+        await asyncio.gather(
+            self.pipe(client_reader, broker_writer), self.pipe(broker_reader, client_writer), return_exceptions=True
+        )
+
+    async def pipe(self, reader, writer):
+        queue = asyncio.Queue()
+
+        async def deliver():
+            while True:
+                due, chunk = await queue.get()
+                await asyncio.sleep(max(0, due - self.loop.time()))
+                await self.healed.wait()
+                if chunk is None:
+                    break
+                writer.write(chunk)
+                await writer.drain()
+            writer.close()
+
+        delivery = asyncio.ensure_future(deliver())
+        last = 0.0
+        try:
+            while True:
+                chunk = await reader.read(65536)
+                delay = random.uniform(0.1, 0.3) + (random.uniform(0.2, 1.0) if random.random() < 0.05 else 0)
+                last = max(last, self.loop.time() + delay)
+                await queue.put((last, chunk or None))
+                if not chunk:
+                    break
+        except OSError:
+            await queue.put((last, None))
+        try:
+            await delivery
+        except OSError:
+            pass
+
+    def partition(self):
+        self.loop.call_soon_threadsafe(self.healed.clear)
+
+    def heal(self):
+        self.loop.call_soon_threadsafe(self.healed.set)
+
+
+class Broker:
+    """A mosquitto with persistence on a port of its own, killed and started again at will."""
+
+    def __init__(self, name, work):
+        self.name = name
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir)
+        self.process = None
+        self.host = "127.0.0.1"
+        for _ in range(50):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+            self.write_config()
+            if self.start():
+                return
+        raise SystemExit(f"cannot start mosquitto {name}")
+
+    def write_config(self):
+        with open(os.path.join(self.dir, "mosquitto.conf"), "w") as conf:
+            conf.write(
+                f"listener {self.port} {self.host}\nallow_anonymous true\nuser root\n"
+                f"persistence true\npersistence_location {self.dir}/\nautosave_interval 1\n"
+                "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
+                f"log_dest file {self.dir}/mosquitto.log\n"
+                # Every packet, to tell the broker's protocol errors from ours (see resent_after_pubrel).
+                "log_type all\n"
+            )
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["mosquitto", "-c", os.path.join(self.dir, "mosquitto.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+        )
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1):
+                    return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def restart(self):
+        if not self.start():
+            raise SystemExit(f"mosquitto {self.name} did not come back")
+
+    @property
+    def url(self):
+        return f"tcp://{self.host}:{self.port}"
+
+
+class Publisher:
+    """The two streams: numbered messages at QoS 1 and QoS 2, through paho with a persistent
+    session (it resends what the broker had not acknowledged when it comes back)."""
+
+    def __init__(self, broker, rate):
+        self.rate = rate
+        self.acked = {1: set(), 2: set()}
+        self.pending = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id="soak-publisher", clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.max_inflight_messages_set(100)
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(0.1, 2)
+        self.client.on_publish = self.published
+        self.client.connect(broker.host, broker.port, keepalive=5)
+        self.client.loop_start()
+        self.sent = 0
+
+    def published(self, client, userdata, mid, reason_code, properties):
+        with self.lock:
+            entry = self.pending.pop(mid, None)
+        if entry:
+            self.acked[entry[0]].add(entry[1])
+
+    def run(self):
+        number = 0
+        while not self.stop.is_set():
+            number += 1
+            for qos in (1, 2):
+                info = self.client.publish(f"soak/stream/q{qos}", f"{number:09d}", qos=qos)
+                with self.lock:
+                    self.pending[info.mid] = (qos, number)
+            self.sent = number
+            time.sleep(1 / self.rate)
+
+    def finish(self, timeout):
+        self.stop.set()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if not self.pending:
+                    break
+            time.sleep(0.2)
+        self.client.loop_stop()
+
+
+def numbers(path, qos, json_lines):
+    """The stream's message numbers in a receiver's output file, in arrival order."""
+    seen = []
+    topic = f"soak/stream/q{qos}"
+    try:
+        with open(path, errors="replace") as lines:
+            for line in lines:
+                line = line.strip()
+                if json_lines:
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        continue
+                    if message.get("topic") == topic:
+                        seen.append(int(message["payload"]))
+                elif line.startswith(topic + " "):
+                    seen.append(int(line.split(" ", 1)[1]))
+    except FileNotFoundError:
+        pass
+    return seen
+
+
+def resent_after_pubrel(path, client):
+    """How many times the broker sent `client` a PUBLISH again after it had sent PUBREL for the same
+    packet identifier: against MQTT 5.0 §4.4 [MQTT-4.4.0-1] (after PUBREC only PUBREL is resent).
+    A client that had completed that exchange (its PUBCOMP lost with the connection) must take such
+    a PUBLISH as a new message (§4.3.3), so each is a duplicate the broker made, not the client."""
+    released = set()
+    count = 0
+    try:
+        with open(path, errors="replace") as lines:
+            for line in lines:
+                if f"Sending PUBREL to {client} (m" in line:
+                    released.add(line.rsplit("(m", 1)[1].split(")")[0])
+                elif f"Sending PUBLISH to {client} (d1, q2," in line:
+                    mid = line.split(", m", 1)[1].split(",")[0]
+                    if mid in released:
+                        count += 1
+                        released.discard(mid)
+                elif f"Sending PUBLISH to {client} (d0, q2," in line:
+                    released.discard(line.split(", m", 1)[1].split(",")[0])
+    except FileNotFoundError:
+        pass
+    return count
+
+
+def resources(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+        return rss, len(os.listdir(f"/proc/{pid}/fd"))
+    except (OSError, StopIteration):
+        return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("--seconds", type=float, default=1800)
+    parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--devices", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=50)
+    parser.add_argument("--network", action="store_true")
+    arguments = parser.parse_args()
+    binary = arguments.binary
+    work = tempfile.mkdtemp(prefix="soak-")
+    log(f"work directory {work}")
+    return soak(arguments, binary, work)
+
+
+def soak(arguments, binary, work):
+    devices = Broker("devices", work)
+    upstream = Broker("upstream", work)
+    # With --network our processes reach both brokers through a bad network; the devices, the
+    # publisher and the controls do not (they stand for the plant, and for the truth).
+    network = [Impairment(devices.port), Impairment(upstream.port)] if arguments.network else None
+    ours_url = f"tcp://127.0.0.1:{network[0].port}" if network else devices.url
+    ours_upstream = f"tcp://127.0.0.1:{network[1].port}" if network else upstream.url
+    # Keep-alive short enough to notice a partition well inside it.
+    keep_alive = ["--keepalive", "5"] if network else []
+    out = lambda name: open(os.path.join(work, name), "w")  # noqa: E731
+    spawned = []
+
+    def spawn(command, stdout=subprocess.DEVNULL):
+        process = subprocess.Popen(command, stdout=stdout, stderr=out(f"{len(spawned)}.err"), close_fds=True)
+        spawned.append(process)
+        return process
+
+    details = os.path.join(work, "soak.yaml")
+    with open(details, "w") as conf:
+        conf.write(
+            f"brokers:\n  - {{url: '{ours_url}', keepAliveSeconds: 5}}\ngracePeriodSeconds: {120 if network else 30}\n"
+            "topics:\n"
+            "  - {filter: 'soak/dev/{device}/telemetry', timeoutSeconds: 10}\n"
+            "  - {filter: 'soak/dev/{device}/status', online: online, offline: offline}\n"
+        )
+    socket_dir = os.path.join(work, "sockets")
+    os.makedirs(socket_dir)
+    run = spawn([binary, "run", "-c", details, "--directory", socket_dir, "--output", "json"], out("run.json"))
+    ours = spawn([
+        binary, "sub", "--url", ours_url, "-i", "soak-ours", "--no-clean", "--session-expiry", "86400",
+        "-q", "2", "-t", "soak/stream/#", "--session-store", os.path.join(work, "ours-store"), "--output", "json",
+    ] + keep_alive + ["--log-level", os.environ.get("SOAK_LOG_LEVEL", "warning")], out("ours.json"))
+    control = spawn([
+        "mosquitto_sub", "-h", devices.host, "-p", str(devices.port), "-V", "mqttv311", "-c", "-i", "soak-control",
+        "-q", "2", "-t", "soak/stream/#", "-v", "-k", "5",
+    ], out("control.txt"))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as probe:
+        probe.bind(("127.0.0.1", 0))
+        monitor_port = probe.getsockname()[1]
+    monitor = spawn([
+        binary, "monitor", "--url", ours_url, "-t", "soak/stream/#", "--device", "stream",
+        "--listen", f"127.0.0.1:{monitor_port}", "--upstream", ours_upstream,
+        "--queue-dir", os.path.join(work, "queue"), "--log-level", "warning",
+    ] + keep_alive)
+    upstream_control = spawn([
+        "mosquitto_sub", "-h", upstream.host, "-p", str(upstream.port), "-V", "mqttv311", "-c", "-i", "soak-up",
+        "-q", "1", "-t", "soak/stream/#", "-v", "-k", "5",
+    ], out("upstream.txt"))
+    time.sleep(2)
+
+    alive = {}
+
+    def start_device(index):
+        alive[index] = spawn([
+            binary, "simulate", "--url", devices.url, "--devices", "1", "--first", str(index),
+            "--topic", "soak/dev/{device}/telemetry", "--will", "soak/dev/{device}/status", "--interval", "1",
+        ])
+
+    for index in range(1, arguments.devices + 1):
+        start_device(index)
+
+    publisher = Publisher(devices, arguments.rate)
+    stream = threading.Thread(target=publisher.run, daemon=True)
+    stream.start()
+
+    samples = {name: [] for name in ("run", "sub", "monitor")}
+    watched = {"run": run, "sub": ours, "monitor": monitor}
+    start = time.time()
+    kill_times = [] if network else sorted(random.uniform(5, arguments.seconds - 10) for _ in range(arguments.kills))
+    kills = upstream_kills = 0
+    # A third of the way in, so the sessions have long to recover before the end.
+    partition = (arguments.seconds / 3, arguments.seconds / 3 + 30) if network else None
+    partitioned = False
+    next_sample = start
+    while time.time() - start < arguments.seconds:
+        now = time.time()
+        if kill_times and now - start >= kill_times[0]:
+            kill_times.pop(0)
+            devices.kill()
+            kills += 1
+            if kills % 5 == 0:
+                upstream.kill()
+                upstream_kills += 1
+            time.sleep(random.uniform(0.2, 2.0))
+            devices.restart()
+            if upstream.process.poll() is not None:
+                upstream.restart()
+            log(f"kill {kills}: devices broker restarted ({upstream_kills} upstream kills)")
+        if partition and not partitioned and now - start >= partition[0]:
+            for link in network:
+                link.partition()
+            partitioned = True
+            log("partition: nothing passes for 30 s")
+        if partition and partitioned and now - start >= partition[1]:
+            for link in network:
+                link.heal()
+            partition = None
+            log("partition over")
+        if not network and random.random() < 0.02:
+            # A device goes (its will fires) or comes back.
+            index = random.randint(1, arguments.devices)
+            if index in alive:
+                alive.pop(index).send_signal(signal.SIGKILL)
+            else:
+                start_device(index)
+        if now >= next_sample:
+            for name, process in watched.items():
+                sample = resources(process.pid)
+                if sample:
+                    samples[name].append(sample)
+            next_sample = now + 10
+        time.sleep(0.1)
+
+    if network:
+        for link in network:
+            link.heal()
+    log("stopping the streams; waiting for the last acknowledgements")
+    publisher.finish(60)
+    # Everything acknowledged has reached the receivers once their counts stop moving.
+    last = None
+    while True:
+        counts = tuple(len(numbers(os.path.join(work, name), qos, name.endswith(".json")))
+                       for name in ("ours.json", "control.txt") for qos in (1, 2))
+        counts += (len(numbers(os.path.join(work, "upstream.txt"), 1, False)),)
+        if counts == last:
+            break
+        last = counts
+        time.sleep(10)
+
+    failures = []
+    if network:
+        print(f"soak (network): {arguments.seconds:.0f} s through the impairing proxy (200 ms +/- 100 ms, 5% of chunks "
+              f"200-1,000 ms more) with a 30 s partition, {publisher.sent} messages per stream at {arguments.rate:g}/s")
+        removals = sum(1 for line in open(os.path.join(work, "run.json")) if '"event":"removed"' in line)
+        print(f"devices reported removed: {removals}")
+        if removals:
+            failures.append(f"{removals} devices reported removed with none dead and the partition inside the grace")
+    else:
+        print(f"soak: {arguments.seconds:.0f} s, {kills} SIGKILLs of the device broker, {upstream_kills} of the upstream, "
+              f"{publisher.sent} messages per stream at {arguments.rate:g}/s")
+    for qos in (1, 2):
+        acked = publisher.acked[qos]
+        theirs = numbers(os.path.join(work, "control.txt"), qos, False)
+        mine = numbers(os.path.join(work, "ours.json"), qos, True)
+        kept = set(theirs)
+        missing = sorted(kept - set(mine))
+        duplicates = len(mine) - len(set(mine))
+        disorder = sum(1 for a, b in zip(mine, mine[1:]) if b < a)
+        broker_lost = len(acked - kept)
+        control_disorder = sum(1 for a, b in zip(theirs, theirs[1:]) if b < a)
+        print(f"QoS {qos}: acknowledged to the publisher {len(acked)}; the broker lost {broker_lost} of them (control); "
+              f"ours received {len(set(mine))} distinct, missing {len(missing)} the control has, "
+              f"{duplicates} duplicates, {disorder} out of order (the control: {len(theirs) - len(kept)} duplicates, "
+              f"{control_disorder} out of order)")
+        if missing:
+            failures.append(f"QoS {qos}: {len(missing)} missing, e.g. {missing[:5]}")
+        if qos == 2 and duplicates:
+            broken = resent_after_pubrel(os.path.join(devices.dir, "mosquitto.log"), "soak-ours")
+            print(f"QoS 2: the broker sent us {broken} PUBLISH packets again after their PUBREL "
+                  "(against MQTT-4.4.0-1; each a new message to the client, §4.3.3)")
+            if duplicates > broken:
+                failures.append(f"QoS 2: {duplicates} duplicates, {broken} of them the broker's")
+    forwarded = set(numbers(os.path.join(work, "upstream.txt"), 1, False))
+    device_side = set(numbers(os.path.join(work, "control.txt"), 1, False))
+    lost_upstream = sorted(device_side - forwarded)
+    print(f"monitor --upstream (QoS 1 stream): {len(forwarded)} reached the upstream; "
+          f"{len(lost_upstream)} the device broker kept did not")
+    if lost_upstream:
+        failures.append(f"upstream: {len(lost_upstream)} missing, e.g. {lost_upstream[:5]}")
+
+    # The instance set: every device alive, none other, once their timeouts have passed.
+    expected = {f"device-{index}" for index, process in alive.items() if process.poll() is None}
+    exited = sorted(index for index, process in alive.items() if process.poll() is not None)
+    if exited:
+        failures.append(f"simulated devices exited by themselves: {exited}")
+    deadline = time.time() + 60
+    while True:
+        listing = subprocess.run([binary, "watch", "--directory", socket_dir, "--once", "--output", "json"],
+                                 capture_output=True, text=True, timeout=60)
+        present = {json.loads(line)["id"] for line in listing.stdout.splitlines() if '"added"' in line}
+        if present == expected or time.time() > deadline:
+            break
+        time.sleep(2)
+    print(f"instances: {len(present)}, devices alive: {len(expected)}"
+          + ("" if present == expected else f"; extra {sorted(present - expected)}, missing {sorted(expected - present)}"))
+    if present != expected:
+        failures.append("the instance set is not the devices alive")
+    for name, series in samples.items():
+        if not series:
+            continue
+        rss = [s[0] for s in series]
+        fds = [s[1] for s in series]
+        print(f"{name}: RSS {rss[0] / 1024:.1f} → max {max(rss) / 1024:.1f} → last {rss[-1] / 1024:.1f} MiB; "
+              f"descriptors {fds[0]} → max {max(fds)} → last {fds[-1]}")
+        if fds[-1] > fds[0] + 20:
+            failures.append(f"{name}: descriptors grew from {fds[0]} to {fds[-1]}")
+
+    for process in spawned:
+        if process.poll() is None:
+            process.terminate()
+    for process in spawned:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    devices.kill()
+    upstream.kill()
+    if failures:
+        print("FAILED: " + "; ".join(failures))
+        return 1
+    print(f"ok (files in {work})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
