@@ -13,7 +13,8 @@ public import Protobuf
 /// of lists after the first, and may send a list in pieces (``DiscoverResponse/more``): each
 /// piece's devices take effect as it arrives, and the devices no piece named go with the last.
 ///
-/// Within one list the first device with an id counts; later ones with the same id are ignored.
+/// Within one list (or one change) the first device with an id counts; later ones with the same id
+/// are ignored. A change's removals apply after its devices.
 public struct DeviceList: Sendable {
     /// One listed device: one per id.
     private struct Slot {
@@ -110,7 +111,18 @@ public struct DeviceList: Sendable {
         }
         if !changes && !listing { generation &+= 1 }
         var change = Change()
+        // Within one change too the first device with an id counts (a list's generation does
+        // that for lists).
+        var named: Set<String> = []
         for entry in entries {
+            if changes {
+                let id: String
+                switch entry {
+                case .known(let slot): id = slots[slot].id
+                case .decoded(let device, _): id = device.id
+                }
+                guard named.insert(id).inserted else { continue }
+            }
             switch entry {
             case .known(let slot):
                 // The same bytes as before: the same device, unchanged (unless an earlier entry of

@@ -96,6 +96,19 @@ struct DeviceListTests {
         #expect(try list.apply(serializedResponse: Self.response([b])) == .init(upserted: [b], removed: ["a"]))
     }
 
+    @Test("within one change the first device with an id counts, and removals apply after devices (found by fuzzing)")
+    func changeWithRepeatedIDs() throws {
+        var list = DeviceList()
+        _ = try list.apply(serializedResponse: Self.response([]))
+        let first = Device(id: "a", properties: ["V": "1"])
+        let second = Device(id: "a", properties: ["V": "2"])
+        let change = try list.apply(serializedResponse: Self.change([first, second]))
+        #expect(change == .init(upserted: [first]))
+        #expect(list.devices == ["a": first])
+        let gone = try list.apply(serializedResponse: Self.change([Device(id: "b")], removed: [.init(id: "b")]))
+        #expect(gone.removed == ["b"] && list.devices == ["a": first])
+    }
+
     @Test("a list in pieces: devices count as they come, the unnamed go with the last piece, once")
     func pieces() throws {
         var list = DeviceList()
