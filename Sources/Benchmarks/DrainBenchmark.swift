@@ -27,20 +27,14 @@ enum DrainBenchmark {
         arguments: [
             .option("--messages", value: "N", help: "Messages per run.", default: "60000"),
             .option("--runs", value: "N", help: "Runs per QoS and tool (median is printed).", default: "5"),
-            .option(
-                "--binary",
-                value: "PATH",
-                help: "The mqtt-discovery binary.",
-                default: ".build/release/mqtt-discovery"
-            ),
+            OurBinary.option,
         ]
     )
 
     static func run(_ arguments: ParsedArguments) async throws {
         let count = try arguments.integer("messages", as: Int.self, in: 1...10_000_000)!
         let runs = try arguments.integer("runs", as: Int.self, in: 1...100)!
-        let ours = arguments.value("binary")!
-        guard access(ours, X_OK) == 0 else { throw BenchmarkError("\(ours) is not built (swift build -c release)") }
+        let ours = try OurBinary.path(arguments)
         let mosquittoSub = try Machine.require("mosquitto_sub", package: "mosquitto-clients")
         let broker = try await Mosquitto(.benchmark)
         let loop = try EventLoop(name: "bench")

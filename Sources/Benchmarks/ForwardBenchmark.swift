@@ -34,20 +34,14 @@ enum ForwardBenchmark {
         arguments: [
             .option("--messages", value: "N", help: "Messages per run.", default: "50000"),
             .option("--runs", value: "N", help: "Runs per path (median is printed).", default: "3"),
-            .option(
-                "--binary",
-                value: "PATH",
-                help: "The mqtt-discovery binary.",
-                default: ".build/release/mqtt-discovery"
-            ),
+            OurBinary.option,
         ]
     )
 
     static func run(_ arguments: ParsedArguments) async throws {
         let count = try arguments.integer("messages", as: Int.self, in: 1...10_000_000)!
         let runs = try arguments.integer("runs", as: Int.self, in: 1...100)!
-        let ours = arguments.value("binary")!
-        guard access(ours, X_OK) == 0 else { throw BenchmarkError("\(ours) is not built (swift build -c release)") }
+        let ours = try OurBinary.path(arguments)
         let upstream = try await Mosquitto(.benchmark)
         let device = try await Mosquitto(.benchmark)
         let bridged = try await Mosquitto(
@@ -60,17 +54,8 @@ enum ForwardBenchmark {
                 "max_queued_messages 0",
             ])
         )
-        let queueDirectory = try TemporaryDirectory(prefix: "mqtt-discovery-bench-queue")
-        let listen = try HeldPort()
-        let monitor = try ExternalProcess(
-            ours,
-            [
-                "monitor", "--url", device.url, "-t", "bench/ours/#", "--device", "bench", "--listen",
-                "127.0.0.1:\(listen.port)", "--upstream", upstream.url, "--queue-dir", queueDirectory.path,
-                "--history", "1000", "--log-level", "error",
-            ]
-        )
-        defer { monitor.terminate() }
+        let monitor = try Monitor(ours, device: device, upstream: upstream, filter: "bench/ours/#")
+        defer { monitor.process.terminate() }
         let loop = try EventLoop(name: "bench")
         defer { loop.shutdown() }
 
@@ -147,17 +132,14 @@ enum ForwardBenchmark {
         let counter = try await Counter.start(upstream.url, loop: loop)
         var rates: [String: Double] = [:]
         for policy in ["never", "batch", "always"] {
-            let queue = try TemporaryDirectory(prefix: "mqtt-discovery-bench-sync")
-            let listen = try HeldPort()
-            let monitor = try ExternalProcess(
+            let monitor = try Monitor(
                 ours,
-                [
-                    "monitor", "--url", device.url, "-t", "bench/sync-\(policy)/#", "--device", "sync", "--listen",
-                    "127.0.0.1:\(listen.port)", "--upstream", upstream.url, "--queue-dir", queue.path,
-                    "--history", "1000", "--fsync", policy, "--log-level", "error",
-                ]
+                device: device,
+                upstream: upstream,
+                filter: "bench/sync-\(policy)/#",
+                extra: ["--fsync", policy]
             )
-            defer { monitor.terminate() }
+            defer { monitor.process.terminate() }
             let topic = "bench/sync-\(policy)/x"
             try await waitForPath(counter: counter, broker: device, topic: topic, loop: loop)
             var samples: [Double] = []
@@ -175,6 +157,27 @@ enum ForwardBenchmark {
             )
         }
         await counter.stop()
+    }
+
+    /// `mqtt-discovery monitor` watching `filter` on `device`, forwarding to `upstream` through a
+    /// disk queue of its own.
+    private struct Monitor {
+        let process: ExternalProcess
+        private let queue: TemporaryDirectory
+        private let listen: HeldPort
+
+        init(_ binary: String, device: Mosquitto, upstream: Mosquitto, filter: String, extra: [String] = []) throws {
+            queue = try TemporaryDirectory(prefix: "mqtt-discovery-bench-queue")
+            listen = try HeldPort()
+            process = try ExternalProcess(
+                binary,
+                [
+                    "monitor", "--url", device.url, "-t", filter, "--device", "bench", "--listen",
+                    "127.0.0.1:\(listen.port)", "--upstream", upstream.url, "--queue-dir", queue.path,
+                    "--history", "1000", "--log-level", "error",
+                ] + extra
+            )
+        }
     }
 
     private static func median(_ values: [Double]) -> Double {

@@ -1,3 +1,4 @@
+import ArgumentParsing
 import Foundation
 import TestSupport
 
@@ -43,5 +44,23 @@ enum Spawn {
             Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
             + Double(usage.ru_stime.tv_usec) / 1e6
         return Measurement(wall: wall, cpu: cpu, peakRSS: peak, status: (status >> 8) & 0xFF, ended: .now)
+    }
+}
+
+/// The `mqtt-discovery` binary a benchmark runs: `--binary PATH`, a release build by default.
+enum OurBinary {
+    /// The option, as each benchmark that runs the binary declares it.
+    static let option = ArgumentSpec.option(
+        "--binary",
+        value: "PATH",
+        help: "The mqtt-discovery binary.",
+        default: ".build/release/mqtt-discovery"
+    )
+
+    /// The path given, once it is known to be an executable.
+    static func path(_ arguments: ParsedArguments) throws -> String {
+        let path = arguments.value("binary")!
+        guard access(path, X_OK) == 0 else { throw BenchmarkError("\(path) is not built (swift build -c release)") }
+        return path
     }
 }

@@ -43,12 +43,7 @@ enum ScaleBenchmark {
                 help: "The devices' silence timeout (longer than the fleet takes to arrive, or the first go early).",
                 default: "120"
             ),
-            .option(
-                "--binary",
-                value: "PATH",
-                help: "The mqtt-discovery binary.",
-                default: ".build/release/mqtt-discovery"
-            ),
+            OurBinary.option,
         ]
     )
 
@@ -60,8 +55,7 @@ enum ScaleBenchmark {
             return size
         }
         let timeout = try arguments.integer("timeout", as: Int.self, in: 1...3_600)!
-        let ours = arguments.value("binary")!
-        guard access(ours, X_OK) == 0 else { throw BenchmarkError("\(ours) is not built (swift build -c release)") }
+        let ours = try OurBinary.path(arguments)
         let mosquittoSub = try Machine.require("mosquitto_sub", package: "mosquitto-clients")
         let broker = try await Mosquitto(.benchmark(extra: ["log_type subscribe"]))
         let loop = try EventLoop(name: "bench")
