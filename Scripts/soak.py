@@ -190,7 +190,9 @@ class Publisher:
             mqtt.CallbackAPIVersion.VERSION2, client_id="soak-publisher", clean_session=False,
             protocol=mqtt.MQTTv311,
         )
-        self.client.max_inflight_messages_set(100)
+        # No limit: an exchange the broker forgot in a SIGKILL (a PUBREL it never answers) would
+        # otherwise hold its slot for good, and after enough kills the stream would stop.
+        self.client.max_inflight_messages_set(0)
         self.client.max_queued_messages_set(0)
         self.client.reconnect_delay_set(0.1, 2)
         self.client.on_publish = self.published
@@ -459,6 +461,9 @@ def soak(arguments, binary, work):
                   "(against MQTT-4.4.0-1; each a new message to the client, §4.3.3)")
             if duplicates > broken:
                 failures.append(f"QoS 2: {duplicates} duplicates, {broken} of them the broker's")
+    acknowledged = min(len(publisher.acked[1]), len(publisher.acked[2]))
+    if acknowledged < 0.9 * publisher.sent:
+        failures.append(f"inconclusive: the publisher's streams stalled ({acknowledged} of {publisher.sent} acknowledged)")
     forwarded = set(numbers(os.path.join(work, "upstream.txt"), 1, False))
     device_side = set(numbers(os.path.join(work, "control.txt"), 1, False))
     lost_upstream = sorted(device_side - forwarded)
