@@ -36,6 +36,22 @@ import time
 import paho.mqtt.client as mqtt
 
 
+# Every process started, so that an interrupted run (Ctrl-C, SIGTERM) leaves none behind.
+CHILDREN = []
+
+
+def stop_children():
+    for process in CHILDREN:
+        if process.poll() is None:
+            process.kill()
+    for process in CHILDREN:
+        process.wait()
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def log(text):
     sys.stderr.write(f"{time.strftime('%H:%M:%S')} {text}\n")
     sys.stderr.flush()
@@ -152,6 +168,7 @@ class Broker:
             ["mosquitto", "-c", os.path.join(self.dir, "mosquitto.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
         )
+        CHILDREN.append(self.process)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -295,7 +312,14 @@ def main():
     binary = arguments.binary
     work = tempfile.mkdtemp(prefix="soak-")
     log(f"work directory {work}")
-    return soak(arguments, binary, work)
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        return soak(arguments, binary, work)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        stop_children()
 
 
 def soak(arguments, binary, work):
@@ -314,6 +338,7 @@ def soak(arguments, binary, work):
     def spawn(command, stdout=subprocess.DEVNULL):
         process = subprocess.Popen(command, stdout=stdout, stderr=out(f"{len(spawned)}.err"), close_fds=True)
         spawned.append(process)
+        CHILDREN.append(process)
         return process
 
     details = os.path.join(work, "soak.yaml")
