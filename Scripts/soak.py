@@ -156,7 +156,9 @@ class Broker:
         with open(os.path.join(self.dir, "mosquitto.conf"), "w") as conf:
             conf.write(
                 f"listener {self.port} {self.host}\nallow_anonymous true\nuser root\n"
-                f"persistence true\npersistence_location {self.dir}/\nautosave_interval 1\n"
+                # Saved after every change (a queued message, a subscription): what a SIGKILL loses
+                # is then only what came in since the last save, the same for every subscriber.
+                f"persistence true\npersistence_location {self.dir}/\nautosave_interval 1\nautosave_on_changes true\n"
                 "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
                 f"log_dest file {self.dir}/mosquitto.log\n"
                 # Every packet, to tell the broker's protocol errors from ours (see resent_after_pubrel).
