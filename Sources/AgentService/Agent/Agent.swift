@@ -378,7 +378,7 @@ public final class Agent: @unchecked Sendable {
         return nil
     }
 
-    /// A full list from a stream: read for what changed since its last one.
+    /// A response from a stream (a whole list, a piece of one, or a change): read for what changed.
     private func listReceived(_ response: ArraySlice<UInt8>, on stream: DiscoverStream) throws(AgentProtocolError) {
         stream.failures = 0
         stream.refusals = 0

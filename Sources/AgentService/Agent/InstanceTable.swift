@@ -5,8 +5,8 @@ import Discovery
 /// into one set of instances per Configuration and named as Akri names them. Pure: every change
 /// returns the events it causes, so watchers, `--exec` and tests all see the same thing.
 ///
-/// Each Discover stream replaces its whole list (Akri semantics), so an update is a diff of the
-/// merged set before and after. Two endpoints reporting one device id of a Configuration describe
+/// Each Discover stream replaces its whole list (Akri semantics) or, from a handler of ours, sends
+/// what changed; either way an update touches only the device ids it changed, merged again. Two endpoints reporting one device id of a Configuration describe
 /// one shared device: the first endpoint (in name order) gives its properties.
 ///
 /// Built for a million instances: each is kept as its name and its device's serialized bytes
