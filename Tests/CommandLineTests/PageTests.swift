@@ -18,6 +18,21 @@ struct PageTests {
         Set(rows(event).filter { $0["state"] as? String == "live" }.compactMap { $0["device"] as? String })
     }
 
+    /// `run` with its pages on a port of their own, once it serves them and has subscribed.
+    static func startRun(
+        _ configuration: String,
+        directory: TemporaryDirectory
+    ) async throws -> (run: ExternalProcess, port: HeldPort) {
+        let port = try HeldPort()
+        let run = try Binary.start([
+            "run", "-c", configuration, "--directory", directory.path, "--http", "127.0.0.1:\(port.port)",
+            "--log-level", "info",
+        ])
+        try await run.waitForLog(containing: "serving metrics and health")
+        try await run.waitForLog(containing: "subscribed broker=")
+        return (run, port)
+    }
+
     /// Waits for the browser's screenshot of the moment and checks it is a PNG.
     static func screenshot(_ browser: ExternalProcess, _ path: String) async throws {
         try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
@@ -51,13 +66,7 @@ struct PageTests {
                   NOT_A_LINK: "javascript:window.__xss=true"
                 """
         )
-        let port = try HeldPort()
-        let run = try Binary.start([
-            "run", "-c", configuration, "--directory", directory.path, "--http", "127.0.0.1:\(port.port)",
-            "--log-level", "info",
-        ])
-        try await run.waitForLog(containing: "serving metrics and health")
-        try await run.waitForLog(containing: "subscribed broker=")
+        let (run, port) = try await Self.startRun(configuration, directory: directory)
         let simulate = { (devices: Int, first: Int) in
             try Binary.start([
                 "simulate", "--url", broker.url, "--devices", "\(devices)", "--first", "\(first)",
@@ -177,12 +186,7 @@ struct PageTests {
                   - plant/{device}/telemetry
                 """
         )
-        let port = try HeldPort()
-        let run = try Binary.start([
-            "run", "-c", configuration, "--directory", directory.path, "--http", "127.0.0.1:\(port.port)",
-            "--log-level", "info",
-        ])
-        try await run.waitForLog(containing: "subscribed broker=")
+        let (run, port) = try await Self.startRun(configuration, directory: directory)
         let device = "press-with-a-long-name-\(String(repeating: "x", count: 40))"
         try await Devices.publish(broker, "plant/\(device)/telemetry", "1")
         let agent = try Peers.start(

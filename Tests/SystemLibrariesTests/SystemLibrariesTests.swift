@@ -65,11 +65,8 @@ struct SystemLibrariesTests {
 
     @Test("accepting on a listener with nothing pending reports EAGAIN, not a block")
     func acceptNonBlocking() throws {
-        let listener = socket(
-            AF_UNIX,
-            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-            0
-        )
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        let listener = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         #expect(listener >= 0)
         defer { close(listener) }
         var address = sockaddr_un()

@@ -211,7 +211,9 @@ public struct InstanceTable: Sendable {
             // Akri's agent builds an instance's properties from the device's, then `extend`s them
             // with the Configuration's brokerProperties: a broker property wins over a device
             // property of the same name (discovery_handler_registry.rs, building the Instance).
-            guard let source = endpoints.first(where: { $0.list.bytes(id: id) != nil }) else {
+            // The first endpoint that lists the device, and the device's bytes there (looked up once).
+            let listed = endpoints.lazy.compactMap { endpoint in endpoint.list.bytes(id: id).map { (endpoint, $0) } }
+            guard let (source, listedBytes) = listed.first else {
                 if let existing = current.removeValue(forKey: id) {
                     let reason = reasons[id].map(Self.describe) ?? ""
                     events.append(
@@ -220,9 +222,12 @@ public struct InstanceTable: Sendable {
                 }
                 continue
             }
-            var device = source.name == fresh?.endpoint ? fresh?.devices[id] ?? source.list[id] : source.list[id]
+            var device =
+                source.name == fresh?.endpoint
+                ? fresh?.devices[id] ?? (try? DiscoverResponse.Device(serialized: listedBytes[...]))
+                : try? DiscoverResponse.Device(serialized: listedBytes[...])
             // The instance keeps the list's buffer when the Configuration adds nothing to it.
-            var bytes = source.list.bytes(id: id) ?? []
+            var bytes = listedBytes
             if !terms.brokerProperties.isEmpty {
                 device?.properties.merge(terms.brokerProperties) { _, broker in broker }
                 bytes = device?.serialized ?? []
