@@ -7,24 +7,29 @@ persistent session) receives the same streams, so what the broker itself lost (i
 by snapshot, so a SIGKILL loses what came since the last one) is told apart from what we lost.
 
 At the end it prints tallies and exits 1 if anything the broker kept for the control is missing
-from ours, a QoS 2 message reached us twice, the instance set is not the devices alive, or a
-process's descriptors grew without bound.
+from ours (short of what the broker acknowledged and lost with a kill before saving it), a QoS 2
+message reached us twice other than by the broker's doing (it resent after PUBREL, or it took the
+message twice from the publisher and the control got it twice as well), the instance set is not the
+devices the broker says are online (alive, or dead before they could reconnect after a kill: it
+keeps no will across a crash), or a process's descriptors grew without bound.
 
-With --network our processes reach the brokers through a bad network instead (`Impairment`: this
-kernel has no netem, so a user-space proxy delays each chunk 200 ms +/- 100 ms, 5% of them up to a
-second more, as retransmissions do), cut entirely for 30 s halfway (a blackhole partition). No
-broker is killed and no device dies: keep-alive notices the partition, the sessions resume,
-nothing is lost, and no device may be reported removed (the partition is shorter than the grace
-period).
+With --network (root, `ip`, `nft`) the brokers run in a network namespace of their own, behind a
+veth pair, and our processes reach them through a bad network instead (`Network`): 5% of their
+packets dropped each way by nftables, 200 ms +/- 100 ms of delay (`Delay`, in user space: this
+kernel has no netem), and a 30 s blackhole partition a third of the way in. No broker is killed
+and no device dies: keep-alive notices the partition, the sessions resume, nothing is lost, and
+no device may be reported removed (the partition is shorter than the grace period).
 
-  soak.py BINARY --seconds S --kills K --devices D [--network]
+  soak.py BINARY --seconds S --kills K --devices D [--network] [--keep]
 """
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,18 +62,72 @@ def log(text):
     sys.stderr.flush()
 
 
-class Impairment:
-    """A bad network between our processes and a broker, as a TCP proxy: this machine's kernel has
-    no netem (nor any tc action to drop packets), so the impairment is what loss and delay do to a
-    TCP stream, made in user space. Each chunk is delivered 200 ms +/- 100 ms after it was read, in
-    order; 5% of chunks wait 200-1,000 ms more (a lost segment's retransmission); and `partition()`
-    holds every byte and every new connection until `heal()`, as a blackhole does (nothing is
-    refused or reset: keep-alive has to notice)."""
+class Network:
+    """The brokers' own network namespace, joined to ours by a veth pair, where nftables makes the
+    link bad for the connections of our processes alone: they use each broker's second listener
+    (`IMPAIRED`), whose packets are dropped at random, 5% each way, and all of them during a
+    partition (a blackhole: nothing is refused or reset, keep-alive has to notice). The plant (the
+    devices, the publisher, the controls) uses the first listener, untouched. This kernel has no
+    netem, so the delay is added in user space (`Delay`)."""
 
-    def __init__(self, target_port):
-        self.target = target_port
-        self.partitioned = threading.Event()
-        self.healed = None
+    PLANT = {"devices": 1883, "upstream": 1885}
+    IMPAIRED = {"devices": 1884, "upstream": 1886}
+
+    def __init__(self):
+        tag = os.getpid()
+        self.name = f"soak-{tag}"
+        self.veth = f"soak{tag % 100000}"
+        # A /30 of its own (by process id), so that runs side by side do not meet.
+        block = tag % 16384
+        prefix = f"10.213.{block // 64}.{(block % 64) * 4}"
+        self.outside = prefix[: prefix.rindex(".") + 1] + str((block % 64) * 4 + 1)
+        self.inside = prefix[: prefix.rindex(".") + 1] + str((block % 64) * 4 + 2)
+        self.up = False
+        self.run("ip", "netns", "add", self.name)
+        self.up = True
+        self.run("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+        self.run("ip", "addr", "add", f"{self.outside}/30", "dev", self.veth)
+        self.run("ip", "link", "set", self.veth, "up")
+        self.run("ip", "-n", self.name, "addr", "add", f"{self.inside}/30", "dev", "eth0")
+        self.run("ip", "-n", self.name, "link", "set", "eth0", "up")
+        self.run("ip", "-n", self.name, "link", "set", "lo", "up")
+        ports = ", ".join(str(port) for port in self.IMPAIRED.values())
+        rules = (
+            "table inet soak {\n"
+            "  set cut { type inet_service; }\n"
+            "  chain input { type filter hook input priority 0; policy accept;\n"
+            f"    tcp dport @cut drop\n    tcp dport {{ {ports} }} numgen random mod 100 < 5 drop\n  }}\n"
+            "  chain output { type filter hook output priority 0; policy accept;\n"
+            f"    tcp sport @cut drop\n    tcp sport {{ {ports} }} numgen random mod 100 < 5 drop\n  }}\n"
+            "}\n"
+        )
+        self.run("ip", "netns", "exec", self.name, "nft", "-f", "-", input=rules)
+
+    @staticmethod
+    def run(*command, input=None):
+        result = subprocess.run(command, input=input, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(command)}: {result.stderr.strip()} (--network needs root, ip and nft)")
+
+    def partition(self):
+        ports = ", ".join(str(port) for port in self.IMPAIRED.values())
+        self.run("ip", "netns", "exec", self.name, "nft", "add", "element", "inet", "soak", "cut", f"{{ {ports} }}")
+
+    def heal(self):
+        self.run("ip", "netns", "exec", self.name, "nft", "flush", "set", "inet", "soak", "cut")
+
+    def close(self):
+        if self.up:
+            self.up = False
+            subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+class Delay:
+    """Latency the kernel here cannot add (no netem): a TCP proxy in front of a broker's impaired
+    listener that delivers each chunk 200 ms +/- 100 ms after it was read, in order."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         threading.Thread(target=self.serve, daemon=True).start()
@@ -79,16 +138,13 @@ class Impairment:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         listener.bind(("127.0.0.1", 0))
         self.port = listener.getsockname()[1]
-        self.healed = asyncio.Event()
-        self.healed.set()
         server = self.loop.run_until_complete(asyncio.start_server(self.connection, sock=listener))
         self.ready.set()
         self.loop.run_until_complete(server.serve_forever())
 
     async def connection(self, client_reader, client_writer):
-        await self.healed.wait()
         try:
-            broker_reader, broker_writer = await asyncio.open_connection("127.0.0.1", self.target)
+            broker_reader, broker_writer = await asyncio.open_connection(*self.target)
         except OSError:
             client_writer.close()
             return
@@ -103,7 +159,6 @@ class Impairment:
             while True:
                 due, chunk = await queue.get()
                 await asyncio.sleep(max(0, due - self.loop.time()))
-                await self.healed.wait()
                 if chunk is None:
                     break
                 writer.write(chunk)
@@ -115,8 +170,7 @@ class Impairment:
         try:
             while True:
                 chunk = await reader.read(65536)
-                delay = random.uniform(0.1, 0.3) + (random.uniform(0.2, 1.0) if random.random() < 0.05 else 0)
-                last = max(last, self.loop.time() + delay)
+                last = max(last, self.loop.time() + random.uniform(0.1, 0.3))
                 await queue.put((last, chunk or None))
                 if not chunk:
                     break
@@ -127,21 +181,26 @@ class Impairment:
         except OSError:
             pass
 
-    def partition(self):
-        self.loop.call_soon_threadsafe(self.healed.clear)
-
-    def heal(self):
-        self.loop.call_soon_threadsafe(self.healed.set)
-
 
 class Broker:
     """A mosquitto with persistence on a port of its own, killed and started again at will."""
 
-    def __init__(self, name, work):
+    def __init__(self, name, work, network=None):
         self.name = name
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.process = None
+        self.network = network
+        self.impaired_port = None
+        if network:
+            # Its own namespace: the ports are free by construction.
+            self.host = network.inside
+            self.port = Network.PLANT[name]
+            self.impaired_port = Network.IMPAIRED[name]
+            self.write_config()
+            if not self.start():
+                raise SystemExit(f"cannot start mosquitto {name} in network namespace {network.name}")
+            return
         self.host = "127.0.0.1"
         for _ in range(50):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as probe:
@@ -153,21 +212,29 @@ class Broker:
         raise SystemExit(f"cannot start mosquitto {name}")
 
     def write_config(self):
+        listeners = f"listener {self.port} {self.host}\n"
+        if self.impaired_port:
+            # Our processes' listener when the network is bad (see Network).
+            listeners += f"listener {self.impaired_port} {self.host}\n"
         with open(os.path.join(self.dir, "mosquitto.conf"), "w") as conf:
             conf.write(
-                f"listener {self.port} {self.host}\nallow_anonymous true\nuser root\n"
+                listeners + "allow_anonymous true\nuser root\n"
                 # Saved after every change (a queued message, a subscription): what a SIGKILL loses
                 # is then only what came in since the last save, the same for every subscriber.
                 f"persistence true\npersistence_location {self.dir}/\nautosave_interval 1\nautosave_on_changes true\n"
-                "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
+                # No in-flight limit: mosquitto holds a 3.1.1 client to it for what it sends as well,
+                # and disconnects one that has more QoS 2 messages in flight (the publisher, after an
+                # outage), again on every reconnect: the streams would stall for good.
+                "max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 0\n"
                 f"log_dest file {self.dir}/mosquitto.log\n"
                 # Every packet, to tell the broker's protocol errors from ours (see resent_after_pubrel).
                 "log_type all\n"
             )
 
     def start(self):
+        inside = ["ip", "netns", "exec", self.network.name] if self.network else []
         self.process = subprocess.Popen(
-            ["mosquitto", "-c", os.path.join(self.dir, "mosquitto.conf")],
+            inside + ["mosquitto", "-c", os.path.join(self.dir, "mosquitto.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
         )
         CHILDREN.append(self.process)
@@ -203,6 +270,10 @@ class Publisher:
         self.rate = rate
         self.acked = {1: set(), 2: set()}
         self.pending = {}
+        # (qos, number) -> (packet id, when published), and each packet id's uses in order: to find
+        # a message in the broker's log.
+        self.sent_as = {}
+        self.uses = collections.defaultdict(list)
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.client = mqtt.Client(
@@ -230,9 +301,12 @@ class Publisher:
         while not self.stop.is_set():
             number += 1
             for qos in (1, 2):
+                published = time.time()
                 info = self.client.publish(f"soak/stream/q{qos}", f"{number:09d}", qos=qos)
                 with self.lock:
                     self.pending[info.mid] = (qos, number)
+                    self.sent_as[(qos, number)] = (info.mid, published)
+                    self.uses[info.mid].append(published)
             self.sent = number
             time.sleep(1 / self.rate)
 
@@ -293,6 +367,75 @@ def resent_after_pubrel(path, client):
     return count
 
 
+def acknowledged_unsaved(path, client="soak-publisher"):
+    """The messages the broker acknowledged to `client` and then lost with a SIGKILL before its next
+    save: {(qos, packet id): [log times]}. mosquitto persists by snapshot, saving from its main loop
+    once something changed (autosave_on_changes) and logging "Saving in-memory database" before it
+    writes; a line after that one means the save completed. What it acknowledged (PUBACK, or PUBCOMP
+    for QoS 2) after its last completed save in a life that ended in a kill was never on disk: it was
+    delivered to the subscribers that had room in their window at once (the control, usually), and
+    lost for those it was queued for; the publisher, acknowledged, never sends it again."""
+    unsaved = {}
+    tail = []
+    saving = False
+    try:
+        with open(path, errors="replace") as lines:
+            for line in lines:
+                stamp, _, text = line.partition(": ")
+                if text.startswith("mosquitto version") and text.rstrip().endswith("starting"):
+                    for key, when in tail:
+                        unsaved.setdefault(key, []).append(when)
+                    tail, saving = [], False
+                    continue
+                if saving:
+                    tail, saving = [], False
+                if text.startswith("Saving in-memory database"):
+                    saving = True
+                elif text.startswith(f"Sending PUBACK to {client} (m") or text.startswith(f"Sending PUBCOMP to {client} (m"):
+                    qos = 1 if text.startswith("Sending PUBACK") else 2
+                    tail.append(((qos, int(text.split("(m", 1)[1].split(",")[0].split(")")[0])), int(stamp)))
+    except FileNotFoundError:
+        pass
+    return unsaved
+
+
+def connections_ended_by_kills(path, prefix="simulate-"):
+    """The clients whose last connection ended with the broker's own death: it never saw them
+    go, so it never fired their wills (and mosquitto keeps no will across a restart)."""
+    connected, ended_by_kill = set(), set()
+    try:
+        with open(path, errors="replace") as lines:
+            for line in lines:
+                _, _, text = line.partition(": ")
+                if text.startswith("mosquitto version") and text.rstrip().endswith("starting"):
+                    ended_by_kill |= connected
+                    connected = set()
+                elif text.startswith("New client connected") and f" as {prefix}" in text:
+                    client = text.split(" as ", 1)[1].split(" ", 1)[0]
+                    connected.add(client)
+                    ended_by_kill.discard(client)
+                elif text.startswith(f"Client {prefix}"):
+                    # "closed its connection", "has exceeded timeout", "disconnected": the will fires.
+                    connected.discard(text.split(" ", 2)[1])
+    except FileNotFoundError:
+        pass
+    return ended_by_kill
+
+
+def retained_statuses(broker):
+    """What the broker says of each device now: its retained status ("online"/"offline")."""
+    listing = subprocess.run(
+        ["mosquitto_sub", "-h", broker.host, "-p", str(broker.port), "-t", "soak/dev/+/status", "-v",
+         "--retained-only", "-W", "2"],
+        capture_output=True, text=True, timeout=30,
+    )
+    statuses = {}
+    for line in listing.stdout.splitlines():
+        topic, _, payload = line.partition(" ")
+        statuses[topic.split("/")[2]] = payload
+    return statuses
+
+
 def resources(pid):
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -310,28 +453,34 @@ def main():
     parser.add_argument("--devices", type=int, default=10)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--network", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory of a run that passed")
     arguments = parser.parse_args()
     binary = arguments.binary
     work = tempfile.mkdtemp(prefix="soak-")
     log(f"work directory {work}")
     signal.signal(signal.SIGTERM, interrupted)
+    network = None
     try:
-        return soak(arguments, binary, work)
+        network = Network() if arguments.network else None
+        return soak(arguments, binary, work, network)
     except KeyboardInterrupt:
         log("interrupted")
         return 130
     finally:
         stop_children()
+        if network:
+            network.close()
 
 
-def soak(arguments, binary, work):
-    devices = Broker("devices", work)
-    upstream = Broker("upstream", work)
-    # With --network our processes reach both brokers through a bad network; the devices, the
-    # publisher and the controls do not (they stand for the plant, and for the truth).
-    network = [Impairment(devices.port), Impairment(upstream.port)] if arguments.network else None
-    ours_url = f"tcp://127.0.0.1:{network[0].port}" if network else devices.url
-    ours_upstream = f"tcp://127.0.0.1:{network[1].port}" if network else upstream.url
+def soak(arguments, binary, work, network):
+    devices = Broker("devices", work, network)
+    upstream = Broker("upstream", work, network)
+    # With --network our processes reach both brokers through a bad network (the impaired
+    # listeners, behind a delay); the devices, the publisher and the controls do not (they stand
+    # for the plant, and for the truth).
+    delays = [Delay(broker.host, broker.impaired_port) for broker in (devices, upstream)] if network else None
+    ours_url = f"tcp://127.0.0.1:{delays[0].port}" if network else devices.url
+    ours_upstream = f"tcp://127.0.0.1:{delays[1].port}" if network else upstream.url
     # Keep-alive short enough to notice a partition well inside it.
     keep_alive = ["--keepalive", "5"] if network else []
     out = lambda name: open(os.path.join(work, name), "w")  # noqa: E731
@@ -415,13 +564,11 @@ def soak(arguments, binary, work):
                 upstream.restart()
             log(f"kill {kills}: devices broker restarted ({upstream_kills} upstream kills)")
         if partition and not partitioned and now - start >= partition[0]:
-            for link in network:
-                link.partition()
+            network.partition()
             partitioned = True
             log("partition: nothing passes for 30 s")
         if partition and partitioned and now - start >= partition[1]:
-            for link in network:
-                link.heal()
+            network.heal()
             partition = None
             log("partition over")
         if not network and random.random() < 0.02:
@@ -440,8 +587,7 @@ def soak(arguments, binary, work):
         time.sleep(0.1)
 
     if network:
-        for link in network:
-            link.heal()
+        network.heal()
     log("stopping the streams; waiting for the last acknowledgements")
     publisher.finish(60)
     # Everything acknowledged has reached the receivers once their counts stop moving.
@@ -457,8 +603,9 @@ def soak(arguments, binary, work):
 
     failures = []
     if network:
-        print(f"soak (network): {arguments.seconds:.0f} s through the impairing proxy (200 ms +/- 100 ms, 5% of chunks "
-              f"200-1,000 ms more) with a 30 s partition, {publisher.sent} messages per stream at {arguments.rate:g}/s")
+        print(f"soak (network): {arguments.seconds:.0f} s with the brokers in network namespace {network.name}, "
+              "our processes' packets to and from them dropped at random (5% each way, nftables) and delayed "
+              f"200 ms +/- 100 ms, a 30 s blackhole partition; {publisher.sent} messages per stream at {arguments.rate:g}/s")
         removals = sum(1 for line in open(os.path.join(work, "run.json")) if '"event":"removed"' in line)
         print(f"devices reported removed: {removals}")
         if removals:
@@ -466,44 +613,88 @@ def soak(arguments, binary, work):
     else:
         print(f"soak: {arguments.seconds:.0f} s, {kills} SIGKILLs of the device broker, {upstream_kills} of the upstream, "
               f"{publisher.sent} messages per stream at {arguments.rate:g}/s")
+    unsaved = acknowledged_unsaved(os.path.join(devices.dir, "mosquitto.log"))
+
+    def lost_unsaved_by_broker(qos, number):
+        """Whether the device broker acknowledged this message and lost it with a kill before its
+        next save (see acknowledged_unsaved)."""
+        mid, published = publisher.sent_as[(qos, number)]
+        # Until the publisher used the packet id again (65,535 publishes later); the log's clock
+        # has whole seconds.
+        after = [when for when in publisher.uses[mid] if when > published]
+        until = after[0] if after else float("inf")
+        return any(published - 1 <= when < until for when in unsaved.get((qos, mid), []))
+
     for qos in (1, 2):
         acked = publisher.acked[qos]
         theirs = numbers(os.path.join(work, "control.txt"), qos, False)
         mine = numbers(os.path.join(work, "ours.json"), qos, True)
         kept = set(theirs)
         missing = sorted(kept - set(mine))
+        lost_unsaved = [number for number in missing if lost_unsaved_by_broker(qos, number)]
+        unexplained = [number for number in missing if number not in lost_unsaved]
         duplicates = len(mine) - len(set(mine))
         disorder = sum(1 for a, b in zip(mine, mine[1:]) if b < a)
         broker_lost = len(acked - kept)
         control_disorder = sum(1 for a, b in zip(theirs, theirs[1:]) if b < a)
         print(f"QoS {qos}: acknowledged to the publisher {len(acked)}; the broker lost {broker_lost} of them (control); "
-              f"ours received {len(set(mine))} distinct, missing {len(missing)} the control has, "
+              f"ours received {len(set(mine))} distinct, missing {len(missing)} the control has "
+              f"({len(lost_unsaved)} of them acknowledged by the broker after its last save before a kill: "
+              "lost queued for us, delivered live to the control), "
               f"{duplicates} duplicates, {disorder} out of order (the control: {len(theirs) - len(kept)} duplicates, "
               f"{control_disorder} out of order)")
-        if missing:
-            failures.append(f"QoS {qos}: {len(missing)} missing, e.g. {missing[:5]}")
+        if unexplained:
+            failures.append(f"QoS {qos}: {len(unexplained)} missing, e.g. {unexplained[:5]}")
         if qos == 2 and duplicates:
+            # A message the broker took twice from the publisher (it forgot, in a kill, that it had
+            # completed the exchange; a resent PUBLISH is then new to it) reaches every subscriber
+            # twice: the control too. Ours beyond the control's must be the broker's resending.
+            times_ours, times_control = collections.Counter(mine), collections.Counter(theirs)
+            beyond_control = sum(max(0, count - max(1, times_control[number])) for number, count in times_ours.items())
             broken = resent_after_pubrel(os.path.join(devices.dir, "mosquitto.log"), "soak-ours")
-            print(f"QoS 2: the broker sent us {broken} PUBLISH packets again after their PUBREL "
+            print(f"QoS 2: {duplicates - beyond_control} of the duplicates reached the control as often (the broker "
+                  f"took them twice from the publisher); it sent us {broken} PUBLISH packets again after their PUBREL "
                   "(against MQTT-4.4.0-1; each a new message to the client, §4.3.3)")
-            if duplicates > broken:
-                failures.append(f"QoS 2: {duplicates} duplicates, {broken} of them the broker's")
+            if beyond_control > broken:
+                failures.append(f"QoS 2: {beyond_control} duplicates beyond the control's, {broken} of them the broker's")
     acknowledged = min(len(publisher.acked[1]), len(publisher.acked[2]))
     if acknowledged < 0.9 * publisher.sent:
         failures.append(f"inconclusive: the publisher's streams stalled ({acknowledged} of {publisher.sent} acknowledged)")
     forwarded = set(numbers(os.path.join(work, "upstream.txt"), 1, False))
     device_side = set(numbers(os.path.join(work, "control.txt"), 1, False))
     lost_upstream = sorted(device_side - forwarded)
+    upstream_unsaved = [number for number in lost_upstream if lost_unsaved_by_broker(1, number)]
+    unexplained_upstream = [number for number in lost_upstream if number not in upstream_unsaved]
     print(f"monitor --upstream (QoS 1 stream): {len(forwarded)} reached the upstream; "
-          f"{len(lost_upstream)} the device broker kept did not")
-    if lost_upstream:
-        failures.append(f"upstream: {len(lost_upstream)} missing, e.g. {lost_upstream[:5]}")
+          f"{len(lost_upstream)} the control has did not ({len(upstream_unsaved)} of them acknowledged by the device "
+          "broker after its last save before a kill: lost queued for the monitor)")
+    if unexplained_upstream:
+        failures.append(f"upstream: {len(unexplained_upstream)} missing, e.g. {unexplained_upstream[:5]}")
 
-    # The instance set: every device alive, none other, once their timeouts have passed.
-    expected = {f"device-{index}" for index, process in alive.items() if process.poll() is None}
+    # The instance set: every device alive, none other, once their timeouts have passed. A device
+    # that died while its broker was down keeps its retained "online": the will went with the
+    # broker's memory (mosquitto does not persist wills, not even a persistent session's), so by
+    # its status topic, which has no timeout, it is alive; the broker's word is the truth here.
+    living = {f"device-{index}" for index, process in alive.items() if process.poll() is None}
     exited = sorted(index for index, process in alive.items() if process.poll() is not None)
     if exited:
         failures.append(f"simulated devices exited by themselves: {exited}")
+    statuses = retained_statuses(devices)
+    lost_wills = sorted(device for device, status in statuses.items() if status == "online" and device not in living)
+    silent = sorted(device for device in living if statuses.get(device) != "online")
+    if silent:
+        failures.append(f"devices alive without a retained online status: {silent}")
+    # The broker fires a will when it sees the connection go; a will is lost only if the device's
+    # last connection ended with the broker's death (the device died before it could reconnect).
+    ended_by_kills = connections_ended_by_kills(os.path.join(devices.dir, "mosquitto.log"))
+    unexplained_wills = [device for device in lost_wills if f"simulate-{device}" not in ended_by_kills]
+    if lost_wills:
+        print(f"wills lost with the broker: {len(lost_wills)} ({', '.join(lost_wills)}: its last connection ended "
+              "with a kill of the broker and it died before reconnecting; its retained status still says "
+              "online, and no timeout applies to it)")
+    if unexplained_wills:
+        failures.append(f"devices dead with the broker up yet still online by their retained status: {unexplained_wills}")
+    expected = living | set(lost_wills)
     deadline = time.time() + 60
     while True:
         listing = subprocess.run([binary, "watch", "--directory", socket_dir, "--once", "--output", "json"],
@@ -512,10 +703,10 @@ def soak(arguments, binary, work):
         if present == expected or time.time() > deadline:
             break
         time.sleep(2)
-    print(f"instances: {len(present)}, devices alive: {len(expected)}"
+    print(f"instances: {len(present)}, devices alive: {len(living)}, online by their retained status: {len(expected)}"
           + ("" if present == expected else f"; extra {sorted(present - expected)}, missing {sorted(expected - present)}"))
     if present != expected:
-        failures.append("the instance set is not the devices alive")
+        failures.append("the instance set is not the devices the broker says are online")
     for name, series in samples.items():
         if not series:
             continue
@@ -539,7 +730,12 @@ def soak(arguments, binary, work):
     if failures:
         print("FAILED: " + "; ".join(failures))
         return 1
-    print(f"ok (files in {work})")
+    if arguments.keep:
+        print(f"ok (files in {work})")
+    else:
+        # A failed run keeps its logs (the brokers' alone can be hundreds of MB) for reading.
+        shutil.rmtree(work, ignore_errors=True)
+        print("ok")
     return 0
 
 
