@@ -33,6 +33,13 @@ extension SessionState {
         case .atLeastOnce:
             // Delivered first, then acknowledged: if we stop in between, the broker sends it again.
             let identifier = publish.packetIdentifier ?? 0
+            // An identifier is reused only once its exchange is complete (MQTT 5.0 §2.2.1), so a
+            // broker that sends one we hold for a QoS 2 exchange awaiting PUBREL has lost that
+            // exchange (one that crashed before saving it). Held on, the identifier would make
+            // its next QoS 2 message with it look like a resend of the old one: never delivered.
+            if incomingQoS2.remove(identifier) != nil, persistent {
+                actions.append(.store(.receivedReleased(packetIdentifier: identifier)))
+            }
             lastSent = now
             actions.append(
                 .deliver(Message(publish), acknowledgement: .puback(PubAckPacket(packetIdentifier: identifier)))

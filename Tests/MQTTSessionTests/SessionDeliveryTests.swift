@@ -216,6 +216,18 @@ struct SessionDeliveryTests {
         #expect(harness.receive(inbound("a", "again", qos: .exactlyOnce, id: 7)).delivered.count == 1)
     }
 
+    @Test("a QoS 1 message with the identifier of a QoS 2 exchange awaiting PUBREL ends that exchange")
+    func identifierReusedByBroker() {
+        var harness = SessionHarness()
+        _ = harness.connect()
+        #expect(harness.receive(inbound("a", "old", qos: .exactlyOnce, id: 7)).delivered.count == 1)
+        // The broker forgot the exchange (a crash before it saved it) and reuses the identifier.
+        #expect(harness.receive(inbound("a", "other", qos: .atLeastOnce, id: 7)).delivered.count == 1)
+        let next = harness.receive(inbound("a", "new", qos: .exactlyOnce, id: 7))
+        #expect(next.delivered.map { String(decoding: $0.payload, as: UTF8.self) } == ["new"])
+        #expect(next.sent == [.pubrec(PubAckPacket(packetIdentifier: 7))])
+    }
+
     @Test("a declined QoS 2 message is not acknowledged and counts as new when it comes again")
     func declinedQoS2() throws {
         var harness = SessionHarness()

@@ -119,6 +119,17 @@ struct SessionPersistenceTests {
         #expect(released.sent == [.pubcomp(PubAckPacket(packetIdentifier: 7))])
     }
 
+    @Test("a QoS 2 exchange the broker forgot (its identifier reused for QoS 1) is released in the store")
+    func forgottenExchangeReleased() {
+        var snapshot = SessionSnapshot()
+        snapshot.apply(.received(packetIdentifier: 7))
+        var harness = Self.persistentHarness(snapshot)
+        _ = harness.connect(sessionPresent: true)
+        let reused = harness.receive(inbound("t", qos: .atLeastOnce, id: 7))
+        #expect(Self.stored(reused) == [.receivedReleased(packetIdentifier: 7)])
+        #expect(reused.delivered.count == 1)
+    }
+
     // MARK: - Records
 
     @Test(
