@@ -590,16 +590,36 @@ def soak(arguments, binary, work, network):
         network.heal()
     log("stopping the streams; waiting for the last acknowledgements")
     publisher.finish(60)
-    # Everything acknowledged has reached the receivers once their counts stop moving.
-    last = None
-    while True:
-        counts = tuple(len(numbers(os.path.join(work, name), qos, name.endswith(".json")))
-                       for name in ("ours.json", "control.txt") for qos in (1, 2))
-        counts += (len(numbers(os.path.join(work, "upstream.txt"), 1, False)),)
-        if counts == last:
+    # No kill comes any more: what the broker lost unsaved is known (see acknowledged_unsaved).
+    unsaved = acknowledged_unsaved(os.path.join(devices.dir, "mosquitto.log"))
+
+    def lost_unsaved_by_broker(qos, number):
+        """Whether the device broker acknowledged this message and lost it with a kill before its
+        next save (see acknowledged_unsaved)."""
+        mid, published = publisher.sent_as[(qos, number)]
+        # Until the publisher used the packet id again (65,535 publishes later); the log's clock
+        # has whole seconds.
+        after = [when for when in publisher.uses[mid] if when > published]
+        until = after[0] if after else float("inf")
+        return any(published - 1 <= when < until for when in unsaved.get((qos, mid), []))
+
+    # Done when ours and the upstream have everything the control has (bar the broker's unsaved
+    # losses) and the control has stopped growing; a client in backoff, or a TCP connection
+    # retransmitting after the partition, may take a while. Past the deadline the tallies say what
+    # is missing.
+    deadline = time.time() + 300
+    control_counts = []
+    while time.time() < deadline:
+        theirs = {qos: set(numbers(os.path.join(work, "control.txt"), qos, False)) for qos in (1, 2)}
+        control_counts = (control_counts + [sum(len(kept) for kept in theirs.values())])[-11:]
+        mine = {qos: set(numbers(os.path.join(work, "ours.json"), qos, True)) for qos in (1, 2)}
+        forwarded = set(numbers(os.path.join(work, "upstream.txt"), 1, False))
+        behind = [(qos, number) for qos in (1, 2) for number in theirs[qos] - mine[qos]]
+        behind += [(1, number) for number in theirs[1] - forwarded]
+        settled = len(control_counts) == 11 and control_counts[0] == control_counts[-1]
+        if settled and all(lost_unsaved_by_broker(*message) for message in behind):
             break
-        last = counts
-        time.sleep(10)
+        time.sleep(2)
 
     failures = []
     if network:
@@ -613,17 +633,6 @@ def soak(arguments, binary, work, network):
     else:
         print(f"soak: {arguments.seconds:.0f} s, {kills} SIGKILLs of the device broker, {upstream_kills} of the upstream, "
               f"{publisher.sent} messages per stream at {arguments.rate:g}/s")
-    unsaved = acknowledged_unsaved(os.path.join(devices.dir, "mosquitto.log"))
-
-    def lost_unsaved_by_broker(qos, number):
-        """Whether the device broker acknowledged this message and lost it with a kill before its
-        next save (see acknowledged_unsaved)."""
-        mid, published = publisher.sent_as[(qos, number)]
-        # Until the publisher used the packet id again (65,535 publishes later); the log's clock
-        # has whole seconds.
-        after = [when for when in publisher.uses[mid] if when > published]
-        until = after[0] if after else float("inf")
-        return any(published - 1 <= when < until for when in unsaved.get((qos, mid), []))
 
     for qos in (1, 2):
         acked = publisher.acked[qos]
