@@ -79,9 +79,10 @@ class Network:
         self.veth = f"soak{tag % 100000}"
         # A /30 of its own (by process id), so that runs side by side do not meet.
         block = tag % 16384
-        prefix = f"10.213.{block // 64}.{(block % 64) * 4}"
-        self.outside = prefix[: prefix.rindex(".") + 1] + str((block % 64) * 4 + 1)
-        self.inside = prefix[: prefix.rindex(".") + 1] + str((block % 64) * 4 + 2)
+        network = f"10.213.{block // 64}."
+        first = (block % 64) * 4
+        self.outside = network + str(first + 1)
+        self.inside = network + str(first + 2)
         self.up = False
         self.run("ip", "netns", "add", self.name)
         self.up = True
